@@ -1,0 +1,15 @@
+# Every third-party package comes from Debian 12 (scripts/lib/deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)   # target: yaml-cpp (no namespace in 0.7)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(date CONFIG REQUIRED)       # date::date-tz, built with USE_OS_TZDB=1
+if(LTS_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()
+if(LTS_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()
