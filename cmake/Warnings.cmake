@@ -2,7 +2,7 @@
 # lts_add_library / lts_add_executable, never to third-party code.
 set(LTS_WARNING_FLAGS
     -Wall -Wextra -Wshadow -Wold-style-cast -Woverloaded-virtual -Wnon-virtual-dtor
-    -Wcast-align -Wnull-dereference -Wimplicit-fallthrough -Wformat=2)
+    -Wcast-align -Wimplicit-fallthrough -Wformat=2)
 if(LTS_WERROR)
   list(APPEND LTS_WARNING_FLAGS -Werror)
 endif()

@@ -96,10 +96,10 @@ Status IOError(std::string_view message);
 }  // namespace lts
 
 // Returns from the current function if `expr` (a Status) is not OK.
-#define LTS_RETURN_IF_ERROR(expr)                \
-  do {                                           \
-    ::lts::Status lts_status_macro_ = (expr);    \
-    if (!lts_status_macro_.ok()) {               \
-      return lts_status_macro_;                  \
-    }                                            \
+#define LTS_RETURN_IF_ERROR(expr)             \
+  do {                                        \
+    ::lts::Status lts_status_macro_ = (expr); \
+    if (!lts_status_macro_.ok()) {            \
+      return lts_status_macro_;               \
+    }                                         \
   } while (false)

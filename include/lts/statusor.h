@@ -23,8 +23,7 @@ namespace lts {
 
 template <typename T>
 class [[nodiscard]] StatusOr {
-  static_assert(!std::is_same_v<std::remove_cvref_t<T>, Status>,
-                "StatusOr<Status> is not allowed");
+  static_assert(!std::is_same_v<std::remove_cvref_t<T>, Status>, "StatusOr<Status> is not allowed");
 
  public:
   // REQUIRES: !status.ok(). An OK status becomes kInternal, since there is no value.
@@ -34,10 +33,10 @@ class [[nodiscard]] StatusOr {
   StatusOr(const T& value) : value_(value) {}        // NOLINT: implicit by design
   StatusOr(T&& value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Status> &&
-             !std::is_same_v<std::remove_cvref_t<U>, StatusOr>)
-  StatusOr(U&& value) : value_(std::forward<U>(value)) {}  // NOLINT: implicit by design
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Status> &&
+           !std::is_same_v<std::remove_cvref_t<U>, StatusOr>) StatusOr(U&& value)
+      : value_(std::forward<U>(value)) {}  // NOLINT: implicit by design
 
   bool ok() const { return status_.ok(); }
   const Status& status() const& { return status_; }

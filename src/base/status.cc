@@ -6,10 +6,10 @@ namespace lts {
 
 std::string_view StatusCodeName(StatusCode code) {
   static constexpr std::array<std::string_view, 15> kNames = {
-      "OK",           "CANCELLED",       "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND",    "ALREADY_EXISTS",  "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",      "UNAVAILABLE",     "INTERNAL",         "NOT_SUPPORTED",
-      "CORRUPTION",   "IO_ERROR",        "EXECUTE_EXCEPTION"};
+      "OK",         "CANCELLED",      "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND",  "ALREADY_EXISTS", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",    "UNAVAILABLE",    "INTERNAL",           "NOT_SUPPORTED",
+      "CORRUPTION", "IO_ERROR",       "EXECUTE_EXCEPTION"};
   auto index = static_cast<size_t>(code);
   return index < kNames.size() ? kNames[index] : "UNKNOWN";
 }
@@ -50,9 +50,7 @@ Status DeadlineExceeded(std::string_view m) { return Status(StatusCode::kDeadlin
 Status NotFound(std::string_view m) { return Status(StatusCode::kNotFound, m); }
 Status AlreadyExists(std::string_view m) { return Status(StatusCode::kAlreadyExists, m); }
 Status ResourceExhausted(std::string_view m) { return Status(StatusCode::kResourceExhausted, m); }
-Status FailedPrecondition(std::string_view m) {
-  return Status(StatusCode::kFailedPrecondition, m);
-}
+Status FailedPrecondition(std::string_view m) { return Status(StatusCode::kFailedPrecondition, m); }
 Status Aborted(std::string_view m) { return Status(StatusCode::kAborted, m); }
 Status Unavailable(std::string_view m) { return Status(StatusCode::kUnavailable, m); }
 Status Internal(std::string_view m) { return Status(StatusCode::kInternal, m); }

@@ -1,0 +1,97 @@
+#include "cli/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace lts::cli {
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result RunLts(std::vector<std::string> args) {
+  args.insert(args.begin(), "lts");
+  std::ostringstream out, err;
+  int code = RunCli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(CliTest, HelpListsEverySubcommand) {
+  Result r = RunLts({"--help"});
+  EXPECT_EQ(0, r.code);
+  for (const char* sub : {"jobtracker", "tasktracker", "admin", "monitor", "standalone", "submit",
+                          "job", "nodes", "cron", "kv", "version"}) {
+    EXPECT_NE(std::string::npos, r.out.find(sub)) << sub;
+  }
+}
+
+TEST(CliTest, EverySubcommandHasHelp) {
+  for (const char* sub : {"jobtracker", "tasktracker", "admin", "monitor", "standalone", "submit",
+                          "job", "nodes", "cron", "kv", "version"}) {
+    Result r = RunLts({sub, "--help"});
+    EXPECT_EQ(0, r.code) << sub;
+    EXPECT_NE(std::string::npos, r.out.find("Usage")) << sub << ": " << r.out;
+  }
+  EXPECT_EQ(0, RunLts({"cron", "next", "--help"}).code);
+}
+
+TEST(CliTest, UnbuiltSubcommandSaysSoAndExitsTwo) {
+  Result r = RunLts({"jobtracker"});
+  EXPECT_EQ(2, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("not built yet"));
+}
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  Result r = RunLts({"version"});
+  EXPECT_EQ(0, r.code);
+  EXPECT_EQ(0u, r.out.find("lts "));
+}
+
+TEST(CliTest, CronNextPrintsEpochSecondsOnOneLine) {
+  Result r = RunLts({"cron", "next", "0 0 12 * * ?", "--from", "1704067200", "--count", "2"});
+  EXPECT_EQ(0, r.code) << r.err;
+  EXPECT_EQ("1704110400 1704196800\n", r.out);
+}
+
+TEST(CliTest, CronNextEndsWithEndWhenTheScheduleRunsOut) {
+  Result r = RunLts({"cron", "next", "0 0 12 * * ? 2024", "--from", "1735560000", "--count", "3"});
+  EXPECT_EQ(0, r.code) << r.err;
+  EXPECT_EQ("1735646400 END\n", r.out);
+}
+
+TEST(CliTest, CronNextHonoursTheZone) {
+  Result r =
+      RunLts({"cron", "next", "0 0 12 * * ?", "--from", "1704067200", "--tz", "Asia/Kolkata"});
+  EXPECT_EQ(0, r.code) << r.err;
+  EXPECT_EQ("1704090600\n", r.out);  // 12:00 IST = 06:30Z
+}
+
+TEST(CliTest, InvalidExpressionExitsTwoWithOneLineNamingTheField) {
+  Result r = RunLts({"cron", "next", "0 0 25 * * ?", "--from", "0"});
+  EXPECT_EQ(2, r.code);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(std::string::npos, r.err.find("hour field"));
+  EXPECT_EQ(1, std::count(r.err.begin(), r.err.end(), '\n'));
+}
+
+TEST(CliTest, BadFlagsAreNamed) {
+  Result tz = RunLts({"cron", "next", "* * * * * ?", "--from", "0", "--tz", "Nope/Nope"});
+  EXPECT_EQ(2, tz.code);
+  EXPECT_NE(std::string::npos, tz.err.find("--tz"));
+  Result count = RunLts({"cron", "next", "* * * * * ?", "--from", "0", "--count", "0"});
+  EXPECT_EQ(2, count.code);
+  EXPECT_NE(std::string::npos, count.err.find("--count"));
+  Result from = RunLts({"cron", "next", "* * * * * ?", "--from", "abc"});
+  EXPECT_EQ(2, from.code);
+  EXPECT_NE(std::string::npos, from.err.find("--from"));
+  Result missing = RunLts({"cron", "next", "* * * * * ?"});
+  EXPECT_EQ(2, missing.code);
+  EXPECT_NE(std::string::npos, missing.err.find("--from"));
+}
+
+}  // namespace
+}  // namespace lts::cli
