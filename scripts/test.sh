@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# scripts/test.sh -- the whole gate, as CI runs it (.ci/run):
+#   deps        install the missing Debian packages of the groups build + test
+#   configure   build/       RelWithDebInfo, -DLTS_WERROR=ON
+#   build       cmake --build build
+#   services    ZooKeeper, Redis, PostgreSQL, SMTP sink on 127.0.0.1 (scripts/lib/services.sh)
+#   test        ctest --test-dir build (every test)
+#   asan-configure / asan-build / asan-test
+#               build-asan/ Debug with ASan+UBSan, then the tests labelled unit
+# Exits non-zero if any phase failed; ends with a summary of every phase and its time.
+#
+# Usage: scripts/test.sh [--skip-asan] [--only REGEX]
+#   --skip-asan    skip the three asan phases
+#   --only REGEX   pass -R REGEX to both ctest runs
+# Builds take /tmp/lts-build.lock (one build at a time on this machine); running this script under
+# `flock /tmp/lts-build.lock scripts/test.sh` works too.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/lib/deps.sh
+source scripts/lib/services.sh
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+
+SKIP_ASAN=0
+ONLY=""
+while [ "$#" -gt 0 ]; do
+  case $1 in
+    --skip-asan) SKIP_ASAN=1 ;;
+    --only) [ "$#" -ge 2 ] || { echo "--only needs a regex" >&2; exit 2; }; ONLY=$2; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+ASAN_OPTS="halt_on_error=1:abort_on_error=0:detect_leaks=1:print_stacktrace=1:check_initialization_order=1"
+UBSAN_OPTS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
+
+ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test)
+declare -A PHASE_RESULT=() PHASE_SECS=()
+CTEST_LINES=()
+FAILED_PHASES=()
+T_PASSED=0 T_FAILED=0 T_SKIPPED=0 T_RUNS=0
+PHASE_COUNT=${#ALL_PHASES[@]}
+PHASE_INDEX=0
+CURRENT_PHASE=""
+CURRENT_T0=0
+
+_now_us() { printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"; }
+_secs_since() {   # _secs_since VAR START_US -> "12.3"
+  local _n _d
+  _now_us _n
+  _d=$(( (_n - $2) / 100000 ))
+  printf -v "$1" '%d.%d' $(( _d / 10 )) $(( _d % 10 ))
+}
+_now_us T_START
+
+header() {
+  printf '\n==== [%d/%d] %s  (%s)\n' "$PHASE_INDEX" "$PHASE_COUNT" "$*" "$(date '+%H:%M:%S')"
+}
+
+record() {   # record NAME RESULT SECONDS
+  PHASE_RESULT[$1]=$2; PHASE_SECS[$1]=$3
+  [ "$2" = FAIL ] && FAILED_PHASES+=("$1")
+  return 0
+}
+
+# phase NAME CMD...: runs CMD as one phase; returns its status (0 = pass).
+phase() {
+  local name=$1 t0 secs rc=0
+  shift
+  PHASE_INDEX=$((PHASE_INDEX + 1))
+  header "$name: $*"
+  _now_us t0
+  CURRENT_PHASE=$name CURRENT_T0=$t0
+  "$@" || rc=$?
+  CURRENT_PHASE=""
+  _secs_since secs "$t0"
+  if [ "$rc" -eq 0 ]; then
+    record "$name" pass "$secs"
+    printf '==== %s: pass (%ss)\n' "$name" "$secs"
+  else
+    record "$name" FAIL "$secs"
+    printf '==== %s: FAILED (exit %d, %ss)\n' "$name" "$rc" "$secs"
+  fi
+  return "$rc"
+}
+
+skip() {   # skip NAME REASON
+  PHASE_INDEX=$((PHASE_INDEX + 1))
+  printf '\n==== [%d/%d] %s: skipped (%s)\n' "$PHASE_INDEX" "$PHASE_COUNT" "$1" "$2"
+  record "$1" "skip" "-"
+}
+
+# run_ctest DIR [ctest args...]: ctest with the output kept in DIR/ctest.log; adds the counts of
+# its closing summary to the totals (so the closing "tests:" line counts both runs). Finding no
+# test is an error, except in the asan run under --only (the regex may name integration tests).
+run_ctest() {
+  local dir=$1 log rc summary total failed skipped no_tests=error
+  shift
+  [ -n "$ONLY" ] && [ "$dir" = build-asan ] && no_tests=ignore
+  local -a args=(--test-dir "$dir" --output-on-failure -j"$JOBS" --no-tests="$no_tests")
+  [ -n "$ONLY" ] && args+=(-R "$ONLY")
+  args+=("$@")
+  log="$dir/ctest.log"
+  echo "+ ctest ${args[*]}"
+  set +e
+  ctest "${args[@]}" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+  if [ -n "$summary" ]; then
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
+    failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$summary")
+    skipped=$(grep -cE '^[[:space:]]*[0-9]+ - .* \(Skipped\)$' "$log" || true)
+    T_PASSED=$(( T_PASSED + total - failed - skipped ))
+    T_FAILED=$(( T_FAILED + failed ))
+    T_SKIPPED=$(( T_SKIPPED + skipped ))
+    T_RUNS=$(( T_RUNS + 1 ))
+    CTEST_LINES+=("$dir: $(( total - failed - skipped )) passed, $failed failed, $skipped skipped ($summary)")
+  else
+    CTEST_LINES+=("$dir: ctest printed no summary (exit $rc)")
+  fi
+  return "$rc"
+}
+
+with_sanitizer_env() {
+  ASAN_OPTIONS=$ASAN_OPTS UBSAN_OPTIONS=$UBSAN_OPTS "$@"
+}
+
+summary() {
+  local rc=$1 i p total
+  _secs_since total "$T_START"
+  printf '\n================================ summary ================================\n'
+  printf '%-16s %-6s %9s\n' phase result seconds
+  for p in "${ALL_PHASES[@]}"; do
+    printf '%-16s %-6s %9s\n' "$p" "${PHASE_RESULT[$p]:-skip}" "${PHASE_SECS[$p]:--}"
+  done
+  if [ "${#LTS_SERVICES_TIMES[@]}" -gt 0 ]; then
+    echo "service start-up: ${LTS_SERVICES_TIMES[*]} (seconds)"
+  fi
+  for i in "${CTEST_LINES[@]}"; do echo "ctest $i"; done
+  if [ "$rc" -eq 0 ] && [ "${#FAILED_PHASES[@]}" -eq 0 ]; then
+    echo "result: PASS in ${total}s"
+  else
+    local why="failed: ${FAILED_PHASES[*]:-none}"
+    if [ "$rc" -gt 128 ]; then why+="; interrupted by signal $(kill -l "$((rc - 128))" 2>/dev/null || echo "$((rc - 128))")"
+    elif [ "$rc" -ne 0 ] && [ "${#FAILED_PHASES[@]}" -eq 0 ]; then why+="; aborted (exit $rc)"; fi
+    echo "result: FAIL in ${total}s; $why"
+  fi
+  if [ "$T_RUNS" -gt 0 ]; then
+    echo "tests: $T_PASSED passed, $T_FAILED failed, $T_SKIPPED skipped"
+  fi
+}
+
+on_exit() {
+  local rc=$? secs
+  trap - EXIT
+  if [ -n "$CURRENT_PHASE" ]; then          # interrupted (Ctrl-C, kill) in the middle of a phase
+    _secs_since secs "$CURRENT_T0"
+    record "$CURRENT_PHASE" FAIL "$secs"
+  fi
+  summary "$rc"
+  if [ "$rc" -eq 0 ] && [ "${#FAILED_PHASES[@]}" -gt 0 ]; then rc=1; fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "LTS test gate: $(pwd), ${JOBS} jobs${ONLY:+, tests matching -R $ONLY}${CI:+, CI=$CI}"
+
+# 1-3: dependencies and the main build. Nothing after them makes sense if they fail.
+phase deps lts_deps_install build test || exit 1
+phase configure cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_WERROR=ON || exit 1
+phase build lts_with_build_lock cmake --build build -j"$JOBS" || exit 1
+
+# 4-5: services and every test. Without services, the integration tests cannot pass: skip to asan.
+if phase services lts_services_start; then
+  phase test run_ctest build || true
+else
+  skip test "services did not start"
+fi
+
+# 6-8: the unit tests again under ASan + UBSan.
+if [ "$SKIP_ASAN" = 1 ]; then
+  skip asan-configure "--skip-asan"
+  skip asan-build "--skip-asan"
+  skip asan-test "--skip-asan"
+elif ! phase asan-configure cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLTS_SANITIZE=ON \
+       -DLTS_BUILD_BENCH=OFF -DLTS_WERROR=ON; then
+  skip asan-build "configure failed"
+  skip asan-test "configure failed"
+elif ! phase asan-build with_sanitizer_env lts_with_build_lock cmake --build build-asan -j"$JOBS"; then
+  skip asan-test "build failed"
+else
+  phase asan-test with_sanitizer_env run_ctest build-asan -L unit || true
+fi
+
+[ "${#FAILED_PHASES[@]}" -eq 0 ]
