@@ -29,7 +29,7 @@
 namespace lts::cron {
 
 // The longest expression we parse, in bytes.
-inline constexpr size_t kMaxCronExpressionLength = 1024;
+inline constexpr size_t kMaxCronExpressionLength = 16 * 1024;
 
 struct CronParseOptions {
   // Quartz's CronExpression.MAX_YEAR: the last year a schedule can fire in. 0 means

@@ -8,14 +8,17 @@
 //   - a wall time inside a DST overlap uses the offset from after the transition
 //     (the later instant), so 01:30 on a fall-back night is 01:30 EST.
 //
-// Known limit: date 3.0.1 reads the binary TZif files without their POSIX-rule
-// footer, so transitions after 2037 are not known (see docs/scheduling.md).
+// After a zone's last listed transition (2037 in Debian's tzdata) the TZif file's
+// POSIX rule footer applies (PosixTzRule; date 3.0.1 ignores it). There, as
+// java.util.ZoneInfo does with its "last rule", a wall time is resolved by reading it
+// as standard time, so a time inside a gap moves back by the DST amount.
 //
 // Thread safety: immutable after Find(); copy freely and use from any thread.
 
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,6 +29,8 @@ class time_zone;
 }  // namespace date
 
 namespace lts::cron {
+
+class PosixTzRule;
 
 class TimeZone {
  public:
@@ -39,8 +44,8 @@ class TimeZone {
 
   static TimeZone Utc() { return TimeZone(); }
 
-  const std::string& name() const { return name_; }
-  bool is_utc() const { return zone_ == nullptr; }
+  const std::string& name() const;
+  bool is_utc() const { return data_ == nullptr; }
 
   // Offset from UTC, in seconds, in force at `utc_seconds`.
   int64_t OffsetAt(int64_t utc_seconds) const;
@@ -51,10 +56,10 @@ class TimeZone {
   int64_t UtcToLocal(int64_t utc_seconds) const { return utc_seconds + OffsetAt(utc_seconds); }
 
  private:
-  TimeZone(const date::time_zone* zone, std::string name) : zone_(zone), name_(std::move(name)) {}
+  struct Data;
+  explicit TimeZone(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
 
-  const date::time_zone* zone_ = nullptr;  // Null for UTC. Owned by the date library.
-  std::string name_ = "UTC";
+  std::shared_ptr<const Data> data_;  // Null for UTC. Shared by every copy, immutable.
 };
 
 }  // namespace lts::cron
