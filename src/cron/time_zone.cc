@@ -81,9 +81,17 @@ int64_t TimeZone::OffsetAt(int64_t utc_seconds) const {
 int64_t TimeZone::LocalToUtc(int64_t local_seconds) const {
   if (data_ == nullptr) return local_seconds;
   if (data_->rule && local_seconds >= data_->rule_from_local) {
-    // java.util.ZoneInfo past its table: read the wall time as standard time.
-    const int64_t as_standard = local_seconds - data_->rule->std_offset();
-    return local_seconds - data_->rule->OffsetAt(as_standard);
+    // java.util.ZoneInfo past its table: read the wall time as standard time; if that
+    // lands in daylight time but one DST amount earlier does not, the wall time is in
+    // the spring-forward gap and standard time applies (it moves forward, as above).
+    const PosixTzRule& rule = *data_->rule;
+    const int64_t as_standard = local_seconds - rule.std_offset();
+    int64_t offset = rule.OffsetAt(as_standard);
+    const int64_t saving = offset - rule.std_offset();
+    if (saving > 0 && rule.OffsetAt(as_standard - saving) == rule.std_offset()) {
+      offset = rule.std_offset();
+    }
+    return local_seconds - offset;
   }
   date::local_seconds t{std::chrono::seconds(local_seconds)};
   date::local_info info = data_->zone->get_info(t);
