@@ -24,7 +24,7 @@ public class QuartzBench {
     while (System.nanoTime() < warmEnd) {
       Date d = exprs[i++ % exprs.length].getTimeAfter(new Date(t * 1000));
       sink += d == null ? 0 : d.getTime();
-      t += 3607;
+      t = t + 3607 < 1704067200L + 315569520L ? t + 3607 : 1704067200L;
     }
     long n = 0;
     t = 1704067200L;
@@ -36,7 +36,7 @@ public class QuartzBench {
       for (int k = 0; k < 256; k++) {
         Date d = exprs[i++ % exprs.length].getTimeAfter(new Date(t * 1000));
         sink += d == null ? 0 : d.getTime();
-        t += 3607;
+        t = t + 3607 < 1704067200L + 315569520L ? t + 3607 : 1704067200L;
       }
       n += 256;
       now = System.nanoTime();
