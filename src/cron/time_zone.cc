@@ -2,10 +2,12 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "base/mutex.h"
 #include "cron/posix_tz.h"
@@ -13,13 +15,20 @@
 namespace lts::cron {
 
 struct TimeZone::Data {
-  const date::time_zone* zone;  // Owned by the date library, lives forever.
   std::string name;
+  // The zone's transitions from the tzdata, flattened once at Find() so lookups are a
+  // binary search without allocation (date's sys_info carries a std::string).
+  // utc[i]: instant of transition i; wall[i]: its wall time (utc + offset after it);
+  // offset[i]: offset in force from utc[i] on. Both key arrays ascend.
+  std::vector<int64_t> utc;
+  std::vector<int64_t> wall;
+  std::vector<int64_t> offset;
+  int64_t initial_offset = 0;  // Before the first transition.
   // The TZif footer rule, when the zone still observes daylight saving time after its
-  // last listed transition.
+  // last listed transition; it governs from that transition on.
   std::optional<PosixTzRule> rule;
-  int64_t rule_from_utc = INT64_MAX;    // The last listed transition.
-  int64_t rule_from_local = INT64_MAX;  // Its wall time (offset after it).
+  int64_t rule_from_utc = INT64_MAX;
+  int64_t rule_from_local = INT64_MAX;
 };
 
 namespace {
@@ -42,25 +51,34 @@ StatusOr<TimeZone> TimeZone::Find(std::string_view name) {
   if (auto it = cache.find(name); it != cache.end()) return TimeZone(it->second);
 
   auto data = std::make_shared<Data>();
+  const date::time_zone* zone = nullptr;
   // The date library reports unknown zones and an unreadable tzdata by throwing;
   // this is the one place we let it, and we turn it into a Status.
   try {
-    data->zone = date::locate_zone(name);
+    zone = date::locate_zone(name);
   } catch (const std::exception& e) {
     return InvalidArgument("unknown time zone '" + std::string(name) +
                            "' (expected an IANA name such as Europe/Berlin): " + e.what());
   }
   data->name = std::string(name);
-  StatusOr<PosixTzRule> rule = PosixTzRule::FromTzifFile(kZoneInfoDir + data->zone->name());
-  if (rule.ok() && rule->has_dst()) {
-    // The sys_info in force long after the table ends starts at the last transition.
-    const date::sys_seconds far{std::chrono::seconds(int64_t{4102444800})};  // 2100-01-01
-    const date::sys_info last = data->zone->get_info(far);
-    if (last.end > far) {
-      data->rule = *std::move(rule);
-      data->rule_from_utc = last.begin.time_since_epoch().count();
-      data->rule_from_local = data->rule_from_utc + last.offset.count();
-    }
+  // Walk the table from 1900 to its end (the sys_info that never ends).
+  const date::sys_seconds far{std::chrono::seconds(int64_t{4102444800})};  // 2100-01-01
+  date::sys_seconds t{std::chrono::seconds(int64_t{-2208988800})};         // 1900-01-01
+  date::sys_info info = zone->get_info(t);
+  data->initial_offset = info.offset.count();
+  while (info.end <= far) {
+    t = info.end;
+    info = zone->get_info(t);
+    const int64_t at = t.time_since_epoch().count();
+    data->utc.push_back(at);
+    data->wall.push_back(at + info.offset.count());
+    data->offset.push_back(info.offset.count());
+  }
+  StatusOr<PosixTzRule> rule = PosixTzRule::FromTzifFile(kZoneInfoDir + zone->name());
+  if (rule.ok() && rule->has_dst() && !data->utc.empty()) {
+    data->rule = *std::move(rule);
+    data->rule_from_utc = data->utc.back();
+    data->rule_from_local = data->wall.back();
   }
   cache.emplace(data->name, data);
   return TimeZone(std::move(data));
@@ -73,18 +91,20 @@ const std::string& TimeZone::name() const {
 
 int64_t TimeZone::OffsetAt(int64_t utc_seconds) const {
   if (data_ == nullptr) return 0;
-  if (data_->rule && utc_seconds >= data_->rule_from_utc) return data_->rule->OffsetAt(utc_seconds);
-  date::sys_seconds t{std::chrono::seconds(utc_seconds)};
-  return data_->zone->get_info(t).offset.count();
+  const Data& d = *data_;
+  if (d.rule && utc_seconds >= d.rule_from_utc) return d.rule->OffsetAt(utc_seconds);
+  const auto it = std::upper_bound(d.utc.begin(), d.utc.end(), utc_seconds);
+  return it == d.utc.begin() ? d.initial_offset : d.offset[it - d.utc.begin() - 1];
 }
 
 int64_t TimeZone::LocalToUtc(int64_t local_seconds) const {
   if (data_ == nullptr) return local_seconds;
-  if (data_->rule && local_seconds >= data_->rule_from_local) {
+  const Data& d = *data_;
+  if (d.rule && local_seconds >= d.rule_from_local) {
     // java.util.ZoneInfo past its table: read the wall time as standard time; if that
     // lands in daylight time but one DST amount earlier does not, the wall time is in
-    // the spring-forward gap and standard time applies (it moves forward, as above).
-    const PosixTzRule& rule = *data_->rule;
+    // the spring-forward gap and standard time applies (it moves forward, as below).
+    const PosixTzRule& rule = *d.rule;
     const int64_t as_standard = local_seconds - rule.std_offset();
     int64_t offset = rule.OffsetAt(as_standard);
     const int64_t saving = offset - rule.std_offset();
@@ -93,13 +113,14 @@ int64_t TimeZone::LocalToUtc(int64_t local_seconds) const {
     }
     return local_seconds - offset;
   }
-  date::local_seconds t{std::chrono::seconds(local_seconds)};
-  date::local_info info = data_->zone->get_info(t);
-  // Gap: the offset before it (Calendar moves the time forward). Overlap: the offset
-  // after the transition (Calendar picks the later, standard-time instant).
-  const date::sys_info& in_force =
-      info.result == date::local_info::ambiguous ? info.second : info.first;
-  return local_seconds - in_force.offset.count();
+  // java.util.ZoneInfo's table rule: the offset after the last transition whose own
+  // wall time is not after `local_seconds`. A wall time in a gap therefore takes the
+  // offset from before the gap (it moves forward); one in an overlap takes the offset
+  // after the transition (the later, standard-time instant).
+  const auto it = std::upper_bound(d.wall.begin(), d.wall.end(), local_seconds);
+  const int64_t offset =
+      it == d.wall.begin() ? d.initial_offset : d.offset[it - d.wall.begin() - 1];
+  return local_seconds - offset;
 }
 
 }  // namespace lts::cron
