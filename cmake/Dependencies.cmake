@@ -6,6 +6,7 @@ find_package(nlohmann_json CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)   # target: yaml-cpp (no namespace in 0.7)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(date CONFIG REQUIRED)       # date::date-tz, built with USE_OS_TZDB=1
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # OpenSSL::Crypto: rpc auth (HMAC, RAND)
 if(LTS_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)

@@ -7,10 +7,15 @@
 #   test        ctest --test-dir build (every test)
 #   asan-configure / asan-build / asan-test
 #               build-asan/ Debug with ASan+UBSan, then the tests labelled unit
+#   fuzz        build-fuzz/ with clang (-DLTS_FUZZ=ON: libFuzzer, ASan, UBSan), then
+#               fuzz_frame_decoder for LTS_FUZZ_SECONDS (default 60) on a copy of its seed
+#               corpus; a crash, leak, UB report, timeout or OOM fails it (the input is kept
+#               in build-fuzz/artifacts/)
 # Exits non-zero if any phase failed; ends with a summary of every phase and its time.
 #
-# Usage: scripts/test.sh [--skip-asan] [--only REGEX]
+# Usage: scripts/test.sh [--skip-asan] [--skip-fuzz] [--only REGEX]
 #   --skip-asan    skip the three asan phases
+#   --skip-fuzz    skip the fuzz phase
 #   --only REGEX   pass -R REGEX to both ctest runs
 # Builds take /tmp/lts-build.lock (one build at a time on this machine); running this script under
 # `flock /tmp/lts-build.lock scripts/test.sh` works too.
@@ -24,10 +29,12 @@ source scripts/lib/services.sh
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 SKIP_ASAN=0
+SKIP_FUZZ=0
 ONLY=""
 while [ "$#" -gt 0 ]; do
   case $1 in
     --skip-asan) SKIP_ASAN=1 ;;
+    --skip-fuzz) SKIP_FUZZ=1 ;;
     --only) [ "$#" -ge 2 ] || { echo "--only needs a regex" >&2; exit 2; }; ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
     -h|--help) usage; exit 0 ;;
@@ -40,7 +47,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 ASAN_OPTS="halt_on_error=1:abort_on_error=0:detect_leaks=1:print_stacktrace=1:check_initialization_order=1"
 UBSAN_OPTS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 
-ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test)
+ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test fuzz)
 declare -A PHASE_RESULT=() PHASE_SECS=()
 CTEST_LINES=()
 FAILED_PHASES=()
@@ -132,6 +139,30 @@ with_sanitizer_env() {
   ASAN_OPTIONS=$ASAN_OPTS UBSAN_OPTIONS=$UBSAN_OPTS "$@"
 }
 
+# run_fuzz: the fuzz phase. Configures build-fuzz/ with clang, builds fuzz_frame_decoder and runs
+# it for LTS_FUZZ_SECONDS on a scratch copy of the checked-in seed corpus (libFuzzer adds the inputs
+# it finds to its corpus directory; the repository's stays as it is). libFuzzer exits non-zero on
+# any finding and prints its final stats either way.
+run_fuzz() {
+  local secs=${LTS_FUZZ_SECONDS:-60} corpus rc=0
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DLTS_FUZZ=ON -DLTS_BUILD_TESTS=OFF \
+    -DLTS_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo || return
+  lts_with_build_lock cmake --build build-fuzz -j"$JOBS" --target fuzz_frame_decoder || return
+  corpus=$(mktemp -d "${TMPDIR:-/tmp}/lts-fuzz-corpus.XXXXXX") || return
+  cp tests/rpc/fuzz_corpus/* "$corpus/"
+  mkdir -p build-fuzz/artifacts
+  local -a cmd=(build-fuzz/bin/fuzz_frame_decoder -max_total_time="$secs" -rss_limit_mb=2048
+                -timeout=30 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ "$corpus")
+  echo "+ ${cmd[*]}"
+  with_sanitizer_env "${cmd[@]}" || rc=$?
+  rm -rf "$corpus"
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz_frame_decoder failed (exit $rc); the input is in build-fuzz/artifacts/ (replay:" \
+         "build-fuzz/bin/fuzz_frame_decoder <file>)" >&2
+  fi
+  return "$rc"
+}
+
 summary() {
   local rc=$1 i p total
   _secs_since total "$T_START"
@@ -199,6 +230,13 @@ elif ! phase asan-build with_sanitizer_env lts_with_build_lock cmake --build bui
   skip asan-test "build failed"
 else
   phase asan-test with_sanitizer_env run_ctest build-asan -L unit || true
+fi
+
+# 9: the frame decoder and body codecs under libFuzzer.
+if [ "$SKIP_FUZZ" = 1 ]; then
+  skip fuzz "--skip-fuzz"
+else
+  phase fuzz run_fuzz || true
 fi
 
 [ "${#FAILED_PHASES[@]}" -eq 0 ]
