@@ -4,6 +4,7 @@
 #include "rpc/rpc_server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -422,6 +423,90 @@ TEST_F(RpcTest, HeartbeatsKeepAnIdleConnectionAlive) {
   EXPECT_TRUE(client->ready());               // ...the heartbeating client is not.
   EXPECT_EQ(1u, server_->connection_count());
   client->Stop();
+}
+
+}  // namespace
+}  // namespace lts::rpc
+
+namespace lts::rpc {
+namespace {
+
+int64_t ResidentBytesNow() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return -1;
+  long pages = 0, resident = 0;
+  const int n = std::fscanf(f, "%ld %ld", &pages, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * ::sysconf(_SC_PAGESIZE) : -1;
+}
+
+// A peer that sends half a frame and then resets the connection: the server drops it
+// and goes on serving others.
+TEST_F(RpcTest, PeerResetMidFrameIsHarmless) {
+  StartServer();
+  {
+    RawConnection raw(port_);
+    ASSERT_TRUE(raw.connected());
+    const std::string request = EchoRequest(1, std::string(1000, 'x'));
+    raw.Write(std::string_view(request).substr(0, request.size() / 2));
+    linger reset{1, 0};
+    ::setsockopt(raw.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }  // close() with linger 0 sends RST.
+  ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }, 10s));
+  auto client = MakeClient();
+  ASSERT_TRUE(WaitFor([&] { return client->ready(); }, 10s));
+  EXPECT_TRUE(client->CallSync(kEchoCommand, BodyFormat::kJson, "still here", 5s).ok());
+  client->Stop();
+}
+
+// Server-side memory of an idle RPC connection (TcpConnection + RpcChannel + buffers),
+// after one round trip on each. The peers are raw sockets in this process: their kernel
+// buffers are not in our RSS.
+TEST_F(RpcTest, IdleConnectionCostsAtMostSixteenKiB) {
+  constexpr int kConnections = 4000;
+  rlimit limit{};
+  ASSERT_EQ(0, ::getrlimit(RLIMIT_NOFILE, &limit));
+  const rlimit saved = limit;
+  const rlim_t needed = 2 * kConnections + 200;
+  if (limit.rlim_cur < needed) {
+    limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < needed) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
+  RpcServer::Options options;
+  options.tcp.io_threads = 1;
+  StartServer(options);
+  const std::string ping = EchoRequest(1, "");
+  {
+    // Warm up allocator arenas and code paths with a few connections first.
+    std::vector<std::unique_ptr<RawConnection>> warm;
+    for (int i = 0; i < 50; ++i) warm.push_back(std::make_unique<RawConnection>(port_));
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }, 10s));
+  const int64_t before = ResidentBytesNow();
+  std::vector<std::unique_ptr<RawConnection>> peers;
+  for (int i = 0; i < kConnections; ++i) {
+    peers.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(peers.back()->connected()) << i;
+    peers.back()->Write(ping);
+  }
+  for (auto& peer : peers) {
+    char buf[256];
+    ASSERT_GT(::recv(peer->fd(), buf, sizeof buf, 0), 0);
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == kConnections; }, 30s));
+  const int64_t after = ResidentBytesNow();
+  const double per_connection = static_cast<double>(after - before) / kConnections;
+  std::printf(
+      "[   INFO   ] %d idle RPC connections: server RSS %lld -> %lld KiB, %.0f bytes each\n",
+      kConnections, static_cast<long long>(before / 1024), static_cast<long long>(after / 1024),
+      per_connection);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_LE(per_connection, 16 * 1024.0);
+#endif
+  peers.clear();
+  ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }, 30s));
+  ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 }  // namespace
