@@ -5,3 +5,11 @@ if(LTS_SANITIZE)
   add_compile_options(${_lts_san})
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# -DLTS_SANITIZE_THREAD=ON builds with ThreadSanitizer (scripts/test.sh's tsan phase runs
+# the concurrent modules' tests with it).
+option(LTS_SANITIZE_THREAD "Build with ThreadSanitizer" OFF)
+if(LTS_SANITIZE_THREAD)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

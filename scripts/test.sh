@@ -13,8 +13,9 @@
 #               in build-fuzz/artifacts/)
 # Exits non-zero if any phase failed; ends with a summary of every phase and its time.
 #
-# Usage: scripts/test.sh [--skip-asan] [--skip-fuzz] [--only REGEX]
+# Usage: scripts/test.sh [--skip-asan] [--skip-tsan] [--skip-fuzz] [--only REGEX]
 #   --skip-asan    skip the three asan phases
+#   --skip-tsan    skip the tsan and thread-safety phases
 #   --skip-fuzz    skip the fuzz phase
 #   --only REGEX   pass -R REGEX to both ctest runs
 # Builds take /tmp/lts-build.lock (one build at a time on this machine); running this script under
@@ -30,11 +31,13 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0
 
 SKIP_ASAN=0
 SKIP_FUZZ=0
+SKIP_TSAN=0
 ONLY=""
 while [ "$#" -gt 0 ]; do
   case $1 in
     --skip-asan) SKIP_ASAN=1 ;;
     --skip-fuzz) SKIP_FUZZ=1 ;;
+    --skip-tsan) SKIP_TSAN=1 ;;
     --only) [ "$#" -ge 2 ] || { echo "--only needs a regex" >&2; exit 2; }; ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
     -h|--help) usage; exit 0 ;;
@@ -47,7 +50,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 ASAN_OPTS="halt_on_error=1:abort_on_error=0:detect_leaks=1:print_stacktrace=1:check_initialization_order=1"
 UBSAN_OPTS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 
-ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test fuzz)
+ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test tsan
+            thread-safety fuzz)
 declare -A PHASE_RESULT=() PHASE_SECS=()
 CTEST_LINES=()
 FAILED_PHASES=()
@@ -163,6 +167,32 @@ run_fuzz() {
   return "$rc"
 }
 
+# run_tsan: the tests of the concurrent modules (base, net, rpc) under ThreadSanitizer, in
+# build-tsan/. Any report fails the run (halt_on_error).
+run_tsan() {
+  local t
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_SANITIZE_THREAD=ON \
+    -DLTS_BUILD_BENCH=OFF -DLTS_WERROR=ON || return
+  lts_with_build_lock cmake --build build-tsan -j"$JOBS" --target base_test net_test rpc_test \
+    || return
+  for t in base_test net_test rpc_test; do
+    echo "+ build-tsan/bin/$t"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "build-tsan/bin/$t" \
+      --gtest_brief=1 || return
+  done
+}
+
+# run_thread_safety: clang's -Wthread-safety analysis over every source file (GUARDED_BY,
+# REQUIRES, ... from base/mutex.h expand to nothing under GCC).
+run_thread_safety() {
+  local f failed=0
+  while IFS= read -r f; do
+    clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
+      -Isrc -Iinclude -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 "$f" || { echo "in $f" >&2; failed=1; }
+  done < <(find src -name '*.cc' | sort)
+  return "$failed"
+}
+
 summary() {
   local rc=$1 i p total
   _secs_since total "$T_START"
@@ -232,7 +262,16 @@ else
   phase asan-test with_sanitizer_env run_ctest build-asan -L unit || true
 fi
 
-# 9: the frame decoder and body codecs under libFuzzer.
+# 9-10: data races under TSan; lock annotations under clang's analysis.
+if [ "$SKIP_TSAN" = 1 ]; then
+  skip tsan "--skip-tsan"
+  skip thread-safety "--skip-tsan"
+else
+  phase tsan run_tsan || true
+  phase thread-safety run_thread_safety || true
+fi
+
+# 11: the frame decoder and body codecs under libFuzzer.
 if [ "$SKIP_FUZZ" = 1 ]; then
   skip fuzz "--skip-fuzz"
 else
