@@ -581,10 +581,14 @@ void SetCalendarHour(Cal& cal, int hour) {
   if (cal.Get(Cal::kHourOfDay) != hour && hour != 24) cal.Set(Cal::kHourOfDay, hour + 1);
 }
 
-void ResetTimeOfDay(Cal& cal) {
+// Midnight of `day` in 0-based `month0`; either may be out of range (the calendar is
+// lenient: day 32 or month 12 roll over). Every "try a later day" step of the search.
+void MoveToDay(Cal& cal, int day, int month0) {
   cal.Set(Cal::kSecond, 0);
   cal.Set(Cal::kMinute, 0);
   cal.Set(Cal::kHourOfDay, 0);
+  cal.Set(Cal::kDayOfMonth, day);
+  cal.Set(Cal::kMonth, month0);
 }
 
 // Quartz's nearest-weekday rule for `W`: a Saturday moves to Friday (or to Monday if
@@ -731,9 +735,7 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
         ++mon;
       }
       if (day != t || mon != tmon) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, day);
-        cl.Set(Cal::kMonth, mon - 1);
+        MoveToDay(cl, day, mon - 1);
         continue;
       }
     } else if (last_day_of_week_) {
@@ -745,17 +747,13 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
       if (cdow > dow) add = dow + (7 - cdow);
       const int last = DaysInMonth(cl.Get(Cal::kYear), mon);
       if (day + add > last) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, 1);
-        cl.Set(Cal::kMonth, mon);
+        MoveToDay(cl, 1, mon);
         continue;
       }
       while (day + add + 7 <= last) add += 7;
       day += add;
       if (add > 0) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, day);
-        cl.Set(Cal::kMonth, mon - 1);
+        MoveToDay(cl, day, mon - 1);
         continue;
       }
     } else if (nth_day_of_week_ != 0) {
@@ -775,15 +773,11 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
       add = (nth_day_of_week_ - week) * 7;
       day += add;
       if (add < 0 || day > DaysInMonth(cl.Get(Cal::kYear), mon)) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, 1);
-        cl.Set(Cal::kMonth, mon);
+        MoveToDay(cl, 1, mon);
         continue;
       }
       if (add > 0 || shifted) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, day);
-        cl.Set(Cal::kMonth, mon - 1);
+        MoveToDay(cl, day, mon - 1);
         continue;
       }
     } else {
@@ -795,15 +789,11 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
       if (cdow > dow) add = dow + (7 - cdow);
       const int last = DaysInMonth(cl.Get(Cal::kYear), mon);
       if (day + add > last) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, 1);
-        cl.Set(Cal::kMonth, mon);
+        MoveToDay(cl, 1, mon);
         continue;
       }
       if (add > 0) {
-        ResetTimeOfDay(cl);
-        cl.Set(Cal::kDayOfMonth, day + add);
-        cl.Set(Cal::kMonth, mon - 1);
+        MoveToDay(cl, day + add, mon - 1);
         continue;
       }
     }
@@ -822,9 +812,7 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
       ++year;
     }
     if (mon != t) {
-      ResetTimeOfDay(cl);
-      cl.Set(Cal::kDayOfMonth, 1);
-      cl.Set(Cal::kMonth, mon - 1);
+      MoveToDay(cl, 1, mon - 1);
       cl.Set(Cal::kYear, year);
       continue;
     }
@@ -840,9 +828,7 @@ std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_seconds,
       return std::nullopt;
     }
     if (year != t) {
-      ResetTimeOfDay(cl);
-      cl.Set(Cal::kDayOfMonth, 1);
-      cl.Set(Cal::kMonth, 0);
+      MoveToDay(cl, 1, 0);
       cl.Set(Cal::kYear, year);
       continue;
     }
