@@ -1,5 +1,6 @@
 #include "rpc/rpc_channel.h"
 
+#include <any>
 #include <nlohmann/json.hpp>
 
 #include "base/logging.h"
@@ -22,6 +23,18 @@ std::string EncodeJson(const nlohmann::json& value) {
 }
 
 }  // namespace
+
+RpcChannelPtr ChannelOf(const net::TcpConnectionPtr& conn) {
+  const auto* channel = std::any_cast<RpcChannelPtr>(&conn->context());
+  return channel != nullptr ? *channel : nullptr;
+}
+
+StatusOr<std::optional<AuthKey>> MakeAuthKey(const RpcOptions& options) {
+  if (options.cluster_secret.empty()) return std::optional<AuthKey>();
+  StatusOr<AuthKey> key = AuthKey::Create(options.cluster_secret);
+  if (!key.ok()) return key.status().WithContext("cluster secret");
+  return std::optional<AuthKey>(*std::move(key));
+}
 
 void ProcessorRegistry::Register(uint16_t command, Processor processor, ProcessorMode mode) {
   entries_[command] = Entry{std::move(processor), mode};

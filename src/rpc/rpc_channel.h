@@ -208,4 +208,12 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
 
 using RpcChannelPtr = std::shared_ptr<RpcChannel>;
 
+// The channel RpcServer/RpcClient keep in a connection's context; null if it has none
+// (not yet set up, or already closed).
+RpcChannelPtr ChannelOf(const net::TcpConnectionPtr& conn);
+
+// The cluster key `options` ask for: nullopt when no secret is configured.
+// Errors: kInvalidArgument "cluster secret: ..." for a secret that is too short.
+StatusOr<std::optional<AuthKey>> MakeAuthKey(const RpcOptions& options);
+
 }  // namespace lts::rpc

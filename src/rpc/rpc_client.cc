@@ -18,14 +18,10 @@ RpcClient::RpcClient(net::EventLoop* loop, const net::InetAddress& server, std::
       tcp_(loop, server, std::move(name), options_.tcp) {
   tcp_.SetConnectionCallback([this](const net::TcpConnectionPtr& conn) { OnConnection(conn); });
   tcp_.SetMessageCallback([](const net::TcpConnectionPtr& conn, net::Buffer* buffer) {
-    if (const auto* channel = std::any_cast<RpcChannelPtr>(&conn->context())) {
-      (*channel)->OnMessage(buffer);
-    }
+    if (RpcChannelPtr channel = ChannelOf(conn)) channel->OnMessage(buffer);
   });
   tcp_.SetWriteCompleteCallback([](const net::TcpConnectionPtr& conn) {
-    if (const auto* channel = std::any_cast<RpcChannelPtr>(&conn->context())) {
-      (*channel)->OnWriteComplete();
-    }
+    if (RpcChannelPtr channel = ChannelOf(conn)) channel->OnWriteComplete();
   });
 }
 
@@ -36,11 +32,7 @@ void RpcClient::RegisterProcessor(uint16_t command, Processor processor, Process
 }
 
 Status RpcClient::Start() {
-  if (!options_.rpc.cluster_secret.empty()) {
-    StatusOr<AuthKey> key = AuthKey::Create(options_.rpc.cluster_secret);
-    if (!key.ok()) return key.status().WithContext("cluster secret");
-    key_.emplace(*std::move(key));
-  }
+  LTS_ASSIGN_OR_RETURN(key_, MakeAuthKey(options_.rpc));
   if (options_.processor_threads > 0 && !pool_) {
     pool_ = std::make_unique<ThreadPool>("rpc-client-proc", options_.processor_threads,
                                          options_.processor_queue);
@@ -66,8 +58,7 @@ void RpcClient::OnConnection(const net::TcpConnectionPtr& conn) {
       channel_ = channel;
     }
     channel->Start();
-  } else if (const auto* channel = std::any_cast<RpcChannelPtr>(&conn->context())) {
-    RpcChannelPtr closed = *channel;
+  } else if (RpcChannelPtr closed = ChannelOf(conn)) {
     conn->set_context(std::any());
     {
       MutexLock lock(&mu_);

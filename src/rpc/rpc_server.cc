@@ -16,11 +16,6 @@ net::TcpServer::Options WithIdleTimeout(net::TcpServer::Options tcp, const RpcOp
   return tcp;
 }
 
-RpcChannelPtr ChannelOf(const net::TcpConnectionPtr& conn) {
-  const auto* channel = std::any_cast<RpcChannelPtr>(&conn->context());
-  return channel != nullptr ? *channel : nullptr;
-}
-
 }  // namespace
 
 RpcServer::RpcServer(net::EventLoop* loop, const net::InetAddress& listen, std::string name,
@@ -28,8 +23,9 @@ RpcServer::RpcServer(net::EventLoop* loop, const net::InetAddress& listen, std::
     : options_(std::move(options)),
       tcp_(loop, listen, std::move(name), WithIdleTimeout(options_.tcp, options_.rpc)) {
   tcp_.SetConnectionCallback([this](const net::TcpConnectionPtr& conn) { OnConnection(conn); });
-  tcp_.SetMessageCallback(
-      [this](const net::TcpConnectionPtr& conn, net::Buffer* buffer) { OnMessage(conn, buffer); });
+  tcp_.SetMessageCallback([](const net::TcpConnectionPtr& conn, net::Buffer* buffer) {
+    if (RpcChannelPtr channel = ChannelOf(conn)) channel->OnMessage(buffer);
+  });
   tcp_.SetWriteCompleteCallback([](const net::TcpConnectionPtr& conn) {
     if (RpcChannelPtr channel = ChannelOf(conn)) channel->OnWriteComplete();
   });
@@ -42,11 +38,8 @@ void RpcServer::RegisterProcessor(uint16_t command, Processor processor, Process
 }
 
 Status RpcServer::Start() {
-  if (!options_.rpc.cluster_secret.empty()) {
-    StatusOr<AuthKey> key = AuthKey::Create(options_.rpc.cluster_secret);
-    if (!key.ok()) return key.status().WithContext("cluster secret");
-    key_.emplace(*std::move(key));
-  } else {
+  LTS_ASSIGN_OR_RETURN(key_, MakeAuthKey(options_.rpc));
+  if (!key_.has_value()) {
     LTS_LOG(WARN,
             "rpc server {}: no cluster secret is configured: any process that can reach this "
             "port can send commands (set a cluster secret of at least 16 bytes)",
@@ -81,10 +74,6 @@ void RpcServer::OnConnection(const net::TcpConnectionPtr& conn) {
     channel->OnClosed();
     conn->set_context(std::any());
   }
-}
-
-void RpcServer::OnMessage(const net::TcpConnectionPtr& conn, net::Buffer* buffer) {
-  if (RpcChannelPtr channel = ChannelOf(conn)) channel->OnMessage(buffer);
 }
 
 std::vector<RpcChannelPtr> RpcServer::Channels() const {

@@ -65,7 +65,6 @@ class RpcServer {
 
  private:
   void OnConnection(const net::TcpConnectionPtr& conn);
-  void OnMessage(const net::TcpConnectionPtr& conn, net::Buffer* buffer);
 
   Options options_;
   net::TcpServer tcp_;
