@@ -14,3 +14,23 @@ endif()
 if(LTS_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)
 endif()
+
+# Storage, registry and compression libraries (Debian 12 -dev packages; see scripts/lib/deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(SQLite3 REQUIRED)                                    # SQLite::SQLite3: job store
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)           # PkgConfig::LIBPQ: job store
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)       # PkgConfig::HIREDIS: registry
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)            # PkgConfig::LZ4: ltsdb
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)          # PkgConfig::ZSTD: ltsdb
+# The ZooKeeper C client ships no CMake or pkg-config file. The multi-threaded library must be
+# compiled against with THREADED defined (zookeeper.h then declares the sync API).
+find_path(ZOOKEEPER_INCLUDE_DIR zookeeper/zookeeper.h REQUIRED)
+find_library(ZOOKEEPER_MT_LIBRARY zookeeper_mt REQUIRED)
+add_library(lts::zookeeper UNKNOWN IMPORTED)
+set_target_properties(lts::zookeeper PROPERTIES
+  IMPORTED_LOCATION "${ZOOKEEPER_MT_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${ZOOKEEPER_INCLUDE_DIR}"
+  INTERFACE_COMPILE_DEFINITIONS THREADED)
+# LevelDB and RocksDB: benchmark peers and optional FailStore engines only.
+find_package(leveldb CONFIG REQUIRED)                             # leveldb::leveldb
+find_package(RocksDB CONFIG REQUIRED)                             # RocksDB::rocksdb
