@@ -1,0 +1,860 @@
+#include "store/job_store.h"
+
+#include <algorithm>
+#include <climits>
+#include <random>
+#include <tuple>
+
+#include "base/utf8.h"
+#include "fmt/format.h"
+#include "store/job_codec.h"
+#include "store/job_store_impl.h"
+#include "store/postgres/pg_database.h"
+#include "store/schema.h"
+#include "store/sqlite/sqlite_database.h"
+
+namespace lts::store {
+
+using internal::Connection;
+using internal::QueryResult;
+using internal::Row;
+using internal::Same;
+using internal::SqlText;
+using internal::Value;
+
+namespace internal {
+
+Status CheckIdentifier(std::string_view field, std::string_view value, size_t max,
+                       bool may_be_empty) {
+  if (value.empty()) {
+    return may_be_empty ? Status::Ok() : InvalidArgument(fmt::format("{}: required", field));
+  }
+  if (value.size() > max) {
+    return InvalidArgument(fmt::format("{}: {} bytes, longer than {}", field, value.size(), max));
+  }
+  if (!IsValidUtf8(value)) return InvalidArgument(fmt::format("{}: not valid UTF-8", field));
+  if (HasControlChars(value)) {
+    return InvalidArgument(fmt::format("{}: control characters are not allowed", field));
+  }
+  return Status::Ok();
+}
+
+Status CheckMessage(std::string_view field, std::string_view value) {
+  if (value.size() > kMaxMessageBytes) {
+    return InvalidArgument(
+        fmt::format("{}: {} bytes, longer than {}", field, value.size(), kMaxMessageBytes));
+  }
+  return Status::Ok();
+}
+
+Status CheckLimit(std::string_view field, int64_t value, int64_t max) {
+  if (value < 1 || value > max) {
+    return InvalidArgument(fmt::format("{}: {} is not in [1, {}]", field, value, max));
+  }
+  return Status::Ok();
+}
+
+StatusOr<JobRecord> RecordFromRow(const Row& row) {
+  JobRecord r;
+  LTS_RETURN_IF_ERROR(DecodeJobBody(row[13].AsString(), &r));
+  r.seq = row[0].AsInt();
+  r.job_id = row[1].AsString();
+  r.state = static_cast<JobState>(row[2].AsInt());
+  // row[3] is the effective priority (TriggerNow); the Job keeps the user's.
+  r.trigger_time_ms = row[4].AsInt();
+  r.retry_times = static_cast<int32_t>(row[5].AsInt());
+  r.repeated_count = static_cast<int32_t>(row[6].AsInt());
+  r.gmt_created_ms = row[7].AsInt();
+  r.gmt_modified_ms = row[8].AsInt();
+  r.job_tracker = row[9].AsString();
+  r.task_tracker = row[10].AsString();
+  r.epoch = row[11].AsInt();
+  r.started_at_ms = row[12].AsInt();
+  return r;
+}
+
+StatusOr<JobRecord> DefinitionFromRow(const Row& row) {
+  JobRecord r;
+  LTS_RETURN_IF_ERROR(DecodeJobBody(row[8].AsString(), &r));
+  r.is_definition = true;
+  r.job_id = row[0].AsString();
+  r.suspended = row[2].AsInt() != 0;
+  r.trigger_time_ms = row[3].AsInt();
+  r.repeated_count = static_cast<int32_t>(row[4].AsInt());
+  r.last_generate_trigger_time_ms = row[5].AsInt();
+  r.gmt_created_ms = row[6].AsInt();
+  r.gmt_modified_ms = row[7].AsInt();
+  return r;
+}
+
+}  // namespace internal
+
+namespace {
+
+// --- Statements -------------------------------------------------------------------------
+
+const SqlText kInsertKey = Same(
+    "INSERT INTO lts_job_key (grp, task_id, job_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
+// PostgreSQL locks the key row: replace, cancel and pause of one key are serialised.
+const SqlText kKeyOwner{
+    "SELECT job_id FROM lts_job_key WHERE grp = $1 AND task_id = $2",
+    "SELECT job_id FROM lts_job_key WHERE grp = $1 AND task_id = $2 FOR UPDATE"};
+const SqlText kSetKeyOwner =
+    Same("UPDATE lts_job_key SET job_id = $3 WHERE grp = $1 AND task_id = $2");
+// Releases a key once neither an instance nor a definition of its job remains.
+const SqlText kReleaseKey = Same(
+    "DELETE FROM lts_job_key WHERE grp = $1 AND task_id = $2 AND job_id = $3 "
+    "AND NOT EXISTS (SELECT 1 FROM lts_job WHERE job_id = $3) "
+    "AND NOT EXISTS (SELECT 1 FROM lts_job_def WHERE job_id = $3)");
+
+const SqlText kInsertJob = Same(
+    "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
+    "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11)");
+// The next cycle exists only while its definition does and is not suspended.
+const SqlText kInsertNextJob = Same(
+    "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
+    "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body) "
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11 WHERE EXISTS "
+    "(SELECT 1 FROM lts_job_def d WHERE d.job_id = $12 AND d.suspended = 0)");
+const SqlText kInsertDef = Same(
+    "INSERT INTO lts_job_def (job_id, grp, task_id, kind, rely, suspended, trigger_time, "
+    "repeated_count, last_generate, gmt_created, gmt_modified, body) "
+    "VALUES ($1, $2, $3, $4, $5, 0, $6, $7, 0, $8, $8, $9)");
+
+const SqlText kIsExecuting = Same("SELECT 1 FROM lts_job WHERE job_id = $1 AND state = 1");
+const SqlText kDeleteWaiting = Same(
+    "DELETE FROM lts_job WHERE state <> 1 AND (job_id = $1 OR (grp = $2 AND real_task_id = $3)) "
+    "RETURNING task_id, job_id");
+const SqlText kDeleteDef = Same("DELETE FROM lts_job_def WHERE job_id = $1");
+const SqlText kDeleteDefKey =
+    Same("DELETE FROM lts_job_def WHERE job_id = $1 RETURNING grp, task_id");
+
+std::string ClaimSql(bool postgres) {
+  return fmt::format(
+      "UPDATE lts_job SET state = 1, job_tracker = $2, task_tracker = $3, epoch = $4, "
+      "started_at = $5, gmt_modified = $5 WHERE seq IN (SELECT seq FROM lts_job WHERE grp = $1 "
+      "AND state = 0 AND trigger_time <= $5 AND epoch <= $4 ORDER BY priority, trigger_time, seq "
+      "LIMIT $6{}) RETURNING priority, {}",
+      postgres ? " FOR UPDATE SKIP LOCKED" : "", internal::kJobColumns);
+}
+const std::string kClaimSqlite = ClaimSql(false);
+const std::string kClaimPg = ClaimSql(true);
+const SqlText kClaim{kClaimSqlite, kClaimPg};
+
+const SqlText kNextDue = Same("SELECT min(trigger_time) FROM lts_job WHERE grp = $1 AND state = 0");
+
+const SqlText kDeleteExecuting = Same(
+    "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 "
+    "RETURNING grp, task_id");
+const SqlText kExplain = Same("SELECT state, epoch FROM lts_job WHERE job_id = $1");
+const SqlText kUpdateDef = Same(
+    "UPDATE lts_job_def SET last_generate = coalesce($2, last_generate), "
+    "repeated_count = coalesce($3, repeated_count), gmt_modified = $4 WHERE job_id = $1");
+
+// Executing -> executable. $5 = 1 counts a retry.
+const SqlText kRequeue = Same(
+    "UPDATE lts_job SET state = 0, retry_times = retry_times + $5, "
+    "trigger_time = coalesce($3, trigger_time), job_tracker = NULL, task_tracker = NULL, "
+    "epoch = $2, gmt_modified = $4 WHERE job_id = $1 AND state = 1 AND epoch <= $2");
+const SqlText kRequeueJobTracker = Same(
+    "UPDATE lts_job SET state = 0, job_tracker = NULL, task_tracker = NULL, epoch = $2, "
+    "gmt_modified = $3 WHERE state = 1 AND job_tracker = $1 AND epoch <= $2");
+const SqlText kRequeueTaskTracker = Same(
+    "UPDATE lts_job SET state = 0, job_tracker = NULL, task_tracker = NULL, epoch = $2, "
+    "gmt_modified = $3 WHERE state = 1 AND task_tracker = $1 AND epoch <= $2");
+
+int64_t ToDefKind(const Job& job) { return static_cast<int64_t>(job.Kind()); }
+
+std::string NewJobId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return fmt::format("{:016X}{:016X}", rng(), rng());
+}
+
+Status CheckRecord(const JobRecord& r) {
+  LTS_RETURN_IF_ERROR(r.job.Validate());
+  if (!r.job_id.empty()) {
+    if (r.job_id.size() > kMaxJobIdBytes) {
+      return InvalidArgument(fmt::format("jobId: longer than {} bytes", kMaxJobIdBytes));
+    }
+    for (char c : r.job_id) {
+      if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            c == '_' || c == '-')) {
+        return InvalidArgument("jobId: only [A-Za-z0-9_-] are allowed");
+      }
+    }
+  }
+  LTS_RETURN_IF_ERROR(
+      internal::CheckIdentifier("realTaskId", r.real_task_id, kMaxRealTaskIdBytes, true));
+  size_t internal_bytes = 0;
+  for (const auto& [k, v] : r.internal_params) internal_bytes += k.size() + v.size();
+  if (internal_bytes > kMaxInternalParamsBytes) {
+    return InvalidArgument(fmt::format("internalExtParams: {} bytes, more than {}",
+                                       internal_bytes, kMaxInternalParamsBytes));
+  }
+  return Status::Ok();
+}
+
+std::vector<Value> JobParams(const JobRecord& r, JobState state, int64_t now_ms) {
+  std::string body;
+  internal::EncodeJobBody(r, &body);
+  return {Value::Text(r.job_id),
+          Value::Text(r.job.task_tracker_node_group),
+          Value::Text(r.job.task_id),
+          Value::Text(r.effective_real_task_id()),
+          Value::Int(static_cast<int64_t>(state)),
+          Value::Int(r.job.priority),
+          Value::Int(r.trigger_time_ms),
+          Value::Int(r.retry_times),
+          Value::Int(r.repeated_count),
+          Value::Int(now_ms),
+          Value::Blob(body)};
+}
+
+std::vector<Value> DefParams(const JobRecord& r, int64_t now_ms) {
+  std::string body;
+  internal::EncodeJobBody(r, &body);
+  return {Value::Text(r.job_id),       Value::Text(r.job.task_tracker_node_group),
+          Value::Text(r.job.task_id),  Value::Int(ToDefKind(r.job)),
+          Value::Int(r.job.rely_on_prev_cycle ? 1 : 0), Value::Int(r.trigger_time_ms),
+          Value::Int(r.repeated_count), Value::Int(now_ms),
+          Value::Blob(body)};
+}
+
+// Why a fenced write matched no executing row: kAborted when a newer epoch owns the
+// row, kNotFound when it is not executing.
+Status ExplainMiss(JobStore::Impl* impl, Connection* c, std::string_view job_id, int64_t epoch) {
+  const Value p[] = {Value::Text(job_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl->Run(c, kExplain, p));
+  if (!r.rows.empty() && r.rows[0][1].AsInt() > epoch) {
+    return Aborted(fmt::format("job {}: fenced: the row has epoch {}, the caller {}", job_id,
+                               r.rows[0][1].AsInt(), epoch));
+  }
+  return NotFound(fmt::format("job {}: not executing", job_id));
+}
+
+// Key-owned job: deletes its waiting instances (pre-generated ones too) and its
+// definition, and releases the keys of the deleted pre-generated instances. Returns the
+// number of rows deleted.
+StatusOr<int64_t> RemoveWaiting(JobStore::Impl* impl, Connection* c, std::string_view group,
+                                std::string_view task_id, const std::string& job_id) {
+  const Value p[] = {Value::Text(job_id), Value::Text(group), Value::Text(task_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult deleted, impl->Run(c, kDeleteWaiting, p));
+  const Value d[] = {Value::Text(job_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult def, impl->Run(c, kDeleteDef, d));
+  std::vector<std::vector<Value>> keys;
+  for (const Row& row : deleted.rows) {
+    if (row[0].AsString() != task_id) {
+      keys.push_back({Value::Text(group), row[0], row[1]});
+    }
+  }
+  if (!keys.empty()) LTS_RETURN_IF_ERROR(impl->RunBatch(c, kReleaseKey, keys).status());
+  return deleted.affected + def.affected;
+}
+
+}  // namespace
+
+std::string_view QueueName(Queue queue) {
+  switch (queue) {
+    case Queue::kExecutable:
+      return "executable";
+    case Queue::kExecuting:
+      return "executing";
+    case Queue::kCron:
+      return "cron";
+    case Queue::kRepeat:
+      return "repeat";
+    case Queue::kSuspended:
+      return "suspended";
+    case Queue::kDeadLetter:
+      return "dead_letter";
+  }
+  return "unknown";
+}
+
+StatusOr<QueryResult> JobStore::Impl::Read(const SqlText& sql, std::span<const Value> params) {
+  LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, db_->Acquire());
+  return conn->Query(sql.For(dialect_), params);
+}
+
+JobStore::JobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JobStore::~JobStore() = default;
+
+int JobStore::LatestSchemaVersion() { return internal::LatestSchemaVersion(); }
+
+StatusOr<int> JobStore::SchemaVersion() {
+  LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, impl_->db()->Acquire());
+  return internal::ReadSchemaVersion(conn.get());
+}
+
+StatusOr<std::unique_ptr<JobStore>> OpenJobStore(std::string_view url,
+                                                 const StoreOptions& options) {
+  std::unique_ptr<internal::Database> db;
+  if (url.starts_with("sqlite:")) {
+    std::string_view path = url.substr(7);
+    if (path.starts_with("//")) path.remove_prefix(2);  // sqlite:///abs -> /abs
+    if (path.empty()) return InvalidArgument(fmt::format("store url '{}': no file path", url));
+    internal::SqliteOptions so;
+    so.path = path == ":memory:" ? ":memory:" : std::string(path);
+    so.synchronous_full = options.sqlite_synchronous_full;
+    so.busy_timeout_ms = options.busy_timeout_ms;
+    LTS_ASSIGN_OR_RETURN(db, internal::OpenSqliteDatabase(so));
+  } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    const std::string& schema = options.pg_schema;
+    if (schema.size() > 48 ||
+        !std::all_of(schema.begin(), schema.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        })) {
+      return InvalidArgument(fmt::format("pg_schema '{}': use [a-z0-9_], at most 48 bytes", schema));
+    }
+    if (options.pg_pool_size < 1 || options.pg_pool_size > 64) {
+      return InvalidArgument("pg_pool_size: must be in [1, 64]");
+    }
+    internal::PgOptions po;
+    po.url = std::string(url);
+    po.schema = schema;
+    po.pool_size = options.pg_pool_size;
+    LTS_ASSIGN_OR_RETURN(db, internal::OpenPgDatabase(po));
+  } else {
+    return InvalidArgument(fmt::format(
+        "store url '{}': expected sqlite:///path, sqlite::memory: or postgresql://...", url));
+  }
+  if (options.bizlog_rows_per_table < 1 || options.bizlog_max_tables < 1) {
+    return InvalidArgument("bizlog_rows_per_table and bizlog_max_tables must be at least 1");
+  }
+  {
+    LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, db->Acquire());
+    Status s = internal::ApplyMigrations(conn.get(), db->dialect(),
+                                         options.max_schema_version_for_test);
+    if (!s.ok()) return s.WithContext(db->name());
+  }
+  auto impl = std::make_unique<JobStore::Impl>(std::move(db), options);
+  return std::make_unique<JobStore>(std::move(impl));
+}
+
+// --- Submission --------------------------------------------------------------------------
+
+StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> input,
+                                                     int64_t now_ms, bool with_first_instance) {
+  if (input.size() > kMaxBatch) {
+    return InvalidArgument(fmt::format("Submit: {} records, more than {}", input.size(), kMaxBatch));
+  }
+  std::vector<JobRecord> records(input.begin(), input.end());
+  std::vector<SubmitResult> results(records.size());
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < records.size(); ++i) {
+    results[i].status = CheckRecord(records[i]);
+    if (!results[i].status.ok()) continue;
+    if (records[i].job_id.empty()) records[i].job_id = NewJobId();
+    results[i].job_id = records[i].job_id;
+    valid.push_back(i);
+  }
+  auto is_def = [](const JobRecord& r) { return r.job.IsCron() || r.job.IsRepeat(); };
+  auto needs_instance = [&](const JobRecord& r) {
+    return !is_def(r) || (with_first_instance && r.job.rely_on_prev_cycle);
+  };
+
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    std::vector<std::vector<Value>> keys;
+    keys.reserve(valid.size());
+    for (size_t i : valid) {
+      const JobRecord& r = records[i];
+      keys.push_back({Value::Text(r.job.task_tracker_node_group), Value::Text(r.job.task_id),
+                      Value::Text(r.job_id)});
+    }
+    LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> inserted, impl_->RunBatch(c, kInsertKey, keys));
+    std::vector<std::vector<Value>> jobs, defs;
+    std::vector<size_t> conflicts;
+    for (size_t k = 0; k < valid.size(); ++k) {
+      const size_t i = valid[k];
+      results[i].status = Status::Ok();
+      results[i].replaced = false;
+      results[i].job_id = records[i].job_id;
+      if (inserted[k].affected == 0) {
+        conflicts.push_back(i);
+        continue;
+      }
+      if (is_def(records[i])) defs.push_back(DefParams(records[i], now_ms));
+      if (needs_instance(records[i])) {
+        jobs.push_back(JobParams(records[i], JobState::kExecutable, now_ms));
+      }
+    }
+    LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertDef, defs).status());
+    LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertJob, jobs).status());
+
+    // Taken keys: rare, handled one by one in submission order.
+    for (size_t i : conflicts) {
+      JobRecord& r = records[i];
+      const Value key[] = {Value::Text(r.job.task_tracker_node_group), Value::Text(r.job.task_id)};
+      LTS_ASSIGN_OR_RETURN(QueryResult owner, impl_->Run(c, kKeyOwner, key));
+      if (owner.rows.empty()) {
+        // Released between our insert attempt and now: cannot happen inside one
+        // transaction on SQLite; on PostgreSQL the key's owner committed a release.
+        return Aborted("key released concurrently; retrying");
+      }
+      const std::string old_id = owner.rows[0][0].AsString();
+      if (!r.job.replace_on_exist) {
+        results[i].status = AlreadyExists(fmt::format(
+            "{}/{}: already exists as job {}", r.job.task_tracker_node_group, r.job.task_id, old_id));
+        results[i].job_id = old_id;
+        continue;
+      }
+      const Value ex[] = {Value::Text(old_id)};
+      LTS_ASSIGN_OR_RETURN(QueryResult executing, impl_->Run(c, kIsExecuting, ex));
+      LTS_RETURN_IF_ERROR(
+          RemoveWaiting(impl_.get(), c, r.job.task_tracker_node_group, r.job.task_id, old_id)
+              .status());
+      // The running instance keeps old_id; the replacement takes a fresh one so that the
+      // old instance's completion finds no definition and ends there.
+      if (executing.rows.empty()) r.job_id = old_id;
+      const Value set[] = {key[0], key[1], Value::Text(r.job_id)};
+      LTS_RETURN_IF_ERROR(impl_->Run(c, kSetKeyOwner, set).status());
+      if (is_def(r)) LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDef, DefParams(r, now_ms)).status());
+      if (needs_instance(r)) {
+        LTS_RETURN_IF_ERROR(
+            impl_->Run(c, kInsertJob, JobParams(r, JobState::kExecutable, now_ms)).status());
+      }
+      results[i].replaced = true;
+      results[i].job_id = r.job_id;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return results;
+}
+
+// --- Claim and completion ----------------------------------------------------------------
+
+StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
+  LTS_RETURN_IF_ERROR(
+      internal::CheckIdentifier("nodeGroup", req.node_group, kMaxNodeGroupBytes));
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobTracker", req.job_tracker, kMaxIdentityBytes));
+  LTS_RETURN_IF_ERROR(
+      internal::CheckIdentifier("taskTracker", req.task_tracker, kMaxIdentityBytes, true));
+  LTS_RETURN_IF_ERROR(internal::CheckLimit("maxJobs", req.max_jobs, kMaxBatch));
+  const Value p[] = {Value::Text(req.node_group), Value::Text(req.job_tracker),
+                     Value::TextOrNull(req.task_tracker), Value::Int(req.epoch),
+                     Value::Int(req.now_ms), Value::Int(req.max_jobs)};
+  std::vector<std::pair<int64_t, JobRecord>> claimed;
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    claimed.clear();
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, kClaim, p));
+    for (Row& row : r.rows) {
+      const int64_t priority = row[0].AsInt();
+      row.erase(row.begin());
+      LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
+      claimed.emplace_back(priority, std::move(rec));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  // RETURNING does not promise an order.
+  std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.trigger_time_ms, a.second.seq) <
+           std::tie(b.first, b.second.trigger_time_ms, b.second.seq);
+  });
+  std::vector<JobRecord> out;
+  out.reserve(claimed.size());
+  for (auto& [priority, rec] : claimed) out.push_back(std::move(rec));
+  return out;
+}
+
+StatusOr<std::optional<int64_t>> JobStore::NextDueTime(std::string_view node_group) {
+  const Value p[] = {Value::Text(node_group)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kNextDue, p));
+  if (r.rows.empty() || r.rows[0][0].is_null()) return std::optional<int64_t>();
+  return std::optional<int64_t>(r.rows[0][0].AsInt());
+}
+
+StatusOr<std::vector<CompleteResult>> JobStore::CompleteBatch(
+    std::span<const Completion> completions) {
+  if (completions.size() > kMaxBatch) {
+    return InvalidArgument(fmt::format("CompleteBatch: more than {} completions", kMaxBatch));
+  }
+  std::vector<CompleteResult> results(completions.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < completions.size(); ++i) {
+    const Completion& c = completions[i];
+    results[i].status = internal::CheckIdentifier("jobId", c.job_id, kMaxJobIdBytes);
+    if (results[i].status.ok() && c.next_instance) {
+      results[i].status = CheckRecord(*c.next_instance);
+    }
+    if (results[i].status.ok()) todo.push_back(i);
+  }
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    std::vector<std::vector<Value>> dels;
+    dels.reserve(todo.size());
+    for (size_t i : todo) {
+      dels.push_back({Value::Text(completions[i].job_id), Value::Int(completions[i].epoch)});
+    }
+    LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> deleted,
+                         impl_->RunBatch(c, kDeleteExecuting, dels));
+    std::vector<std::vector<Value>> releases;
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const size_t i = todo[k];
+      const Completion& comp = completions[i];
+      results[i] = CompleteResult();
+      if (deleted[k].rows.empty()) {
+        results[i].status = ExplainMiss(impl_.get(), c, comp.job_id, comp.epoch);
+        if (results[i].status.code() != StatusCode::kNotFound &&
+            results[i].status.code() != StatusCode::kAborted) {
+          return results[i].status;
+        }
+        continue;
+      }
+      if (comp.definition) {
+        const DefinitionChange& d = *comp.definition;
+        const Value dp[] = {Value::Text(d.job_id)};
+        if (d.remove) {
+          LTS_ASSIGN_OR_RETURN(QueryResult gone, impl_->Run(c, kDeleteDefKey, dp));
+          for (const Row& row : gone.rows) releases.push_back({row[0], row[1], dp[0]});
+        } else {
+          const Value up[] = {Value::Text(d.job_id),
+                              d.last_generate_trigger_time_ms
+                                  ? Value::Int(*d.last_generate_trigger_time_ms)
+                                  : Value::Null(),
+                              d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(),
+                              Value::Int(comp.now_ms)};
+          LTS_RETURN_IF_ERROR(impl_->Run(c, kUpdateDef, up).status());
+        }
+      }
+      if (comp.next_instance) {
+        std::vector<Value> np = JobParams(*comp.next_instance, JobState::kExecutable, comp.now_ms);
+        np.push_back(Value::Text(comp.next_instance->job_id));
+        LTS_ASSIGN_OR_RETURN(QueryResult added, impl_->Run(c, kInsertNextJob, np));
+        results[i].next_instance_added = added.affected > 0;
+      }
+      const Row& row = deleted[k].rows[0];
+      releases.push_back({row[0], row[1], Value::Text(comp.job_id)});
+    }
+    return impl_->RunBatch(c, kReleaseKey, releases).status();
+  });
+  if (!s.ok()) return s;
+  return results;
+}
+
+CompleteResult JobStore::Complete(const Completion& completion) {
+  StatusOr<std::vector<CompleteResult>> r = CompleteBatch({&completion, 1});
+  if (!r.ok()) return CompleteResult{r.status(), false};
+  return std::move((*r)[0]);
+}
+
+namespace {
+
+Status FencedRequeue(JobStore::Impl* impl, std::string_view job_id, int64_t epoch,
+                     std::optional<int64_t> trigger_time_ms, int64_t now_ms, bool count_retry) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", job_id, kMaxJobIdBytes));
+  return impl->Transaction([&](Connection* c) -> Status {
+    const Value p[] = {Value::Text(job_id), Value::Int(epoch),
+                       trigger_time_ms ? Value::Int(*trigger_time_ms) : Value::Null(),
+                       Value::Int(now_ms), Value::Int(count_retry ? 1 : 0)};
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl->Run(c, kRequeue, p));
+    if (r.affected == 1) return Status::Ok();
+    return ExplainMiss(impl, c, job_id, epoch);
+  });
+}
+
+}  // namespace
+
+Status JobStore::Retry(std::string_view job_id, int64_t epoch, int64_t next_trigger_time_ms,
+                       int64_t now_ms) {
+  return FencedRequeue(impl_.get(), job_id, epoch, next_trigger_time_ms, now_ms, true);
+}
+
+Status JobStore::ReturnToQueue(std::string_view job_id, int64_t epoch, int64_t trigger_time_ms,
+                               int64_t now_ms) {
+  return FencedRequeue(impl_.get(), job_id, epoch, trigger_time_ms, now_ms, false);
+}
+
+Status JobStore::RequeueOne(std::string_view job_id, int64_t epoch, int64_t now_ms) {
+  return FencedRequeue(impl_.get(), job_id, epoch, std::nullopt, now_ms, false);
+}
+
+StatusOr<std::vector<JobRecord>> JobStore::ListExecutingBy(Owner owner,
+                                                           std::string_view identity) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("identity", identity, kMaxIdentityBytes));
+  static const std::string by_jt = fmt::format(
+      "SELECT {} FROM lts_job WHERE state = 1 AND job_tracker = $1 ORDER BY seq",
+      internal::kJobColumns);
+  static const std::string by_tt = fmt::format(
+      "SELECT {} FROM lts_job WHERE state = 1 AND task_tracker = $1 ORDER BY seq",
+      internal::kJobColumns);
+  const Value p[] = {Value::Text(identity)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r,
+                       impl_->Read(Same(owner == Owner::kJobTracker ? by_jt : by_tt), p));
+  std::vector<JobRecord> out;
+  for (const Row& row : r.rows) {
+    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+StatusOr<std::vector<JobRecord>> JobStore::ListExecutingOlderThan(int64_t started_before_ms,
+                                                                  int limit) {
+  LTS_RETURN_IF_ERROR(internal::CheckLimit("limit", limit, kMaxBatch));
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM lts_job WHERE state = 1 AND started_at < $1 ORDER BY started_at LIMIT $2",
+      internal::kJobColumns);
+  const Value p[] = {Value::Int(started_before_ms), Value::Int(limit)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), p));
+  std::vector<JobRecord> out;
+  for (const Row& row : r.rows) {
+    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+StatusOr<int64_t> JobStore::RequeueExecuting(Owner owner, std::string_view identity,
+                                             int64_t epoch, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("identity", identity, kMaxIdentityBytes));
+  int64_t moved = 0;
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    const Value p[] = {Value::Text(identity), Value::Int(epoch), Value::Int(now_ms)};
+    LTS_ASSIGN_OR_RETURN(
+        QueryResult r,
+        impl_->Run(c, owner == Owner::kJobTracker ? kRequeueJobTracker : kRequeueTaskTracker, p));
+    moved = r.affected;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return moved;
+}
+
+Status JobStore::DeadLetter(std::string_view job_id, int64_t epoch, std::string_view reason,
+                            int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", job_id, kMaxJobIdBytes));
+  LTS_RETURN_IF_ERROR(internal::CheckMessage("reason", reason));
+  static const std::string del = fmt::format(
+      "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 RETURNING grp, "
+      "task_id, priority, trigger_time, retry_times, repeated_count, gmt_created, body");
+  static const SqlText kInsertDead = Same(
+      "INSERT INTO lts_dead_job (job_id, grp, task_id, priority, trigger_time, retry_times, "
+      "repeated_count, gmt_created, dead_at, reason, body) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (job_id) DO UPDATE SET "
+      "dead_at = excluded.dead_at, reason = excluded.reason, body = excluded.body, "
+      "retry_times = excluded.retry_times");
+  return impl_->Transaction([&](Connection* c) -> Status {
+    const Value p[] = {Value::Text(job_id), Value::Int(epoch)};
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(del), p));
+    if (r.rows.empty()) return ExplainMiss(impl_.get(), c, job_id, epoch);
+    const Row& row = r.rows[0];
+    const Value ins[] = {Value::Text(job_id), row[0], row[1], row[2], row[3], row[4], row[5],
+                         row[6], Value::Int(now_ms), Value::Blob(reason), row[7]};
+    LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDead, ins).status());
+    const Value rel[] = {row[0], row[1], Value::Text(job_id)};
+    return impl_->Run(c, kReleaseKey, rel).status();
+  });
+}
+
+// --- Definitions -------------------------------------------------------------------------
+
+StatusOr<JobRecord> JobStore::GetDefinition(std::string_view job_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM lts_job_def WHERE job_id = $1", internal::kDefColumns);
+  const Value p[] = {Value::Text(job_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), p));
+  if (r.rows.empty()) return NotFound(fmt::format("definition {}: not found", job_id));
+  return internal::DefinitionFromRow(r.rows[0]);
+}
+
+StatusOr<std::vector<JobRecord>> JobStore::ListDefinitionsToGenerate(int64_t generated_before_ms,
+                                                                     int limit) {
+  LTS_RETURN_IF_ERROR(internal::CheckLimit("limit", limit, kMaxBatch));
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM lts_job_def WHERE rely = 0 AND suspended = 0 AND last_generate < $1 "
+      "ORDER BY last_generate LIMIT $2",
+      internal::kDefColumns);
+  const Value p[] = {Value::Int(generated_before_ms), Value::Int(limit)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), p));
+  std::vector<JobRecord> out;
+  for (const Row& row : r.rows) {
+    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::DefinitionFromRow(row));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+Status JobStore::UpdateDefinition(const DefinitionChange& d, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", d.job_id, kMaxJobIdBytes));
+  return impl_->Transaction([&](Connection* c) -> Status {
+    const Value dp[] = {Value::Text(d.job_id)};
+    if (d.remove) {
+      LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, kDeleteDefKey, dp));
+      if (r.rows.empty()) return NotFound(fmt::format("definition {}: not found", d.job_id));
+      const Value rel[] = {r.rows[0][0], r.rows[0][1], Value::Text(d.job_id)};
+      return impl_->Run(c, kReleaseKey, rel).status();
+    }
+    const Value up[] = {Value::Text(d.job_id),
+                        d.last_generate_trigger_time_ms ? Value::Int(*d.last_generate_trigger_time_ms)
+                                                        : Value::Null(),
+                        d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(),
+                        Value::Int(now_ms)};
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, kUpdateDef, up));
+    if (r.affected == 0) return NotFound(fmt::format("definition {}: not found", d.job_id));
+    return Status::Ok();
+  });
+}
+
+StatusOr<int64_t> JobStore::AddInstances(std::string_view definition_job_id,
+                                         std::span<const JobRecord> input,
+                                         int64_t last_generate_trigger_time_ms, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", definition_job_id, kMaxJobIdBytes));
+  if (input.size() > kMaxBatch) return InvalidArgument("AddInstances: too many instances");
+  std::vector<JobRecord> instances(input.begin(), input.end());
+  for (JobRecord& r : instances) {
+    LTS_RETURN_IF_ERROR(CheckRecord(r));
+    if (r.job_id.empty()) r.job_id = NewJobId();
+  }
+  int64_t added = 0;
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    added = 0;
+    static const SqlText kDefState = Same("SELECT suspended FROM lts_job_def WHERE job_id = $1");
+    const Value dp[] = {Value::Text(definition_job_id)};
+    LTS_ASSIGN_OR_RETURN(QueryResult def, impl_->Run(c, kDefState, dp));
+    if (def.rows.empty()) return NotFound(fmt::format("definition {}: not found", definition_job_id));
+    if (def.rows[0][0].AsInt() != 0) {
+      return FailedPrecondition(fmt::format("definition {}: suspended", definition_job_id));
+    }
+    std::vector<std::vector<Value>> keys, jobs;
+    for (const JobRecord& r : instances) {
+      keys.push_back({Value::Text(r.job.task_tracker_node_group), Value::Text(r.job.task_id),
+                      Value::Text(r.job_id)});
+    }
+    LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> ins, impl_->RunBatch(c, kInsertKey, keys));
+    for (size_t i = 0; i < instances.size(); ++i) {
+      if (ins[i].affected == 0) continue;
+      jobs.push_back(JobParams(instances[i], JobState::kExecutable, now_ms));
+    }
+    LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertJob, jobs).status());
+    added = static_cast<int64_t>(jobs.size());
+    const Value up[] = {Value::Text(definition_job_id), Value::Int(last_generate_trigger_time_ms),
+                        Value::Null(), Value::Int(now_ms)};
+    return impl_->Run(c, kUpdateDef, up).status();
+  });
+  if (!s.ok()) return s;
+  return added;
+}
+
+// --- Actions by key ------------------------------------------------------------------------
+
+namespace {
+
+// The job_id owning (group, task_id), locked on PostgreSQL; kNotFound when none.
+StatusOr<std::string> OwnerOf(JobStore::Impl* impl, Connection* c, std::string_view group,
+                              std::string_view task_id) {
+  const Value key[] = {Value::Text(group), Value::Text(task_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult owner, impl->Run(c, kKeyOwner, key));
+  if (owner.rows.empty()) return NotFound(fmt::format("{}/{}: no such job", group, task_id));
+  return owner.rows[0][0].AsString();
+}
+
+Status CheckKey(std::string_view group, std::string_view task_id) {
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("nodeGroup", group, kMaxNodeGroupBytes));
+  return internal::CheckIdentifier("taskId", task_id, kMaxRealTaskIdBytes);
+}
+
+// Moves the definition and waiting instances of a key between active and suspended.
+Status SetSuspended(JobStore::Impl* impl, Connection* c, std::string_view group,
+                    std::string_view task_id, const std::string& job_id, bool suspend,
+                    int64_t now_ms, int64_t* defs, int64_t* instances) {
+  static const SqlText kDef =
+      Same("UPDATE lts_job_def SET suspended = $2, gmt_modified = $3 WHERE job_id = $1");
+  static const SqlText kJobs = Same(
+      "UPDATE lts_job SET state = $4, gmt_modified = $5 WHERE state = $6 AND "
+      "(job_id = $1 OR (grp = $2 AND real_task_id = $3))");
+  const Value dp[] = {Value::Text(job_id), Value::Int(suspend ? 1 : 0), Value::Int(now_ms)};
+  LTS_ASSIGN_OR_RETURN(QueryResult d, impl->Run(c, kDef, dp));
+  const int64_t to = static_cast<int64_t>(suspend ? JobState::kSuspended : JobState::kExecutable);
+  const int64_t from = static_cast<int64_t>(suspend ? JobState::kExecutable : JobState::kSuspended);
+  const Value jp[] = {Value::Text(job_id), Value::Text(group), Value::Text(task_id),
+                      Value::Int(to),      Value::Int(now_ms), Value::Int(from)};
+  LTS_ASSIGN_OR_RETURN(QueryResult j, impl->Run(c, kJobs, jp));
+  *defs = d.affected;
+  *instances = j.affected;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status JobStore::Pause(std::string_view group, std::string_view task_id, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(CheckKey(group, task_id));
+  return impl_->Transaction([&](Connection* c) -> Status {
+    LTS_ASSIGN_OR_RETURN(std::string job_id, OwnerOf(impl_.get(), c, group, task_id));
+    int64_t defs = 0, instances = 0;
+    return SetSuspended(impl_.get(), c, group, task_id, job_id, true, now_ms, &defs, &instances);
+  });
+}
+
+StatusOr<std::optional<JobRecord>> JobStore::Resume(std::string_view group,
+                                                    std::string_view task_id, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(CheckKey(group, task_id));
+  std::optional<JobRecord> regenerate;
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    regenerate.reset();
+    LTS_ASSIGN_OR_RETURN(std::string job_id, OwnerOf(impl_.get(), c, group, task_id));
+    int64_t defs = 0, instances = 0;
+    LTS_RETURN_IF_ERROR(
+        SetSuspended(impl_.get(), c, group, task_id, job_id, false, now_ms, &defs, &instances));
+    if (defs == 0) return Status::Ok();
+    static const std::string sql = fmt::format(
+        "SELECT {}, (SELECT count(*) FROM lts_job j WHERE j.job_id = $1) FROM lts_job_def "
+        "WHERE job_id = $1",
+        internal::kDefColumns);
+    const Value p[] = {Value::Text(job_id)};
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(sql), p));
+    if (r.rows.empty()) return Status::Ok();
+    LTS_ASSIGN_OR_RETURN(JobRecord def, internal::DefinitionFromRow(r.rows[0]));
+    // A relyOnPrevCycle job whose cycle was dropped while paused needs a new one.
+    if (def.job.rely_on_prev_cycle && r.rows[0][9].AsInt() == 0) regenerate = std::move(def);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return regenerate;
+}
+
+StatusOr<int64_t> JobStore::Cancel(std::string_view group, std::string_view task_id) {
+  LTS_RETURN_IF_ERROR(CheckKey(group, task_id));
+  int64_t removed = 0;
+  Status s = impl_->Transaction([&](Connection* c) -> Status {
+    LTS_ASSIGN_OR_RETURN(std::string job_id, OwnerOf(impl_.get(), c, group, task_id));
+    LTS_ASSIGN_OR_RETURN(removed, RemoveWaiting(impl_.get(), c, group, task_id, job_id));
+    const Value rel[] = {Value::Text(group), Value::Text(task_id), Value::Text(job_id)};
+    LTS_RETURN_IF_ERROR(impl_->Run(c, kReleaseKey, rel).status());
+    if (removed == 0) {
+      return NotFound(fmt::format("{}/{}: nothing waiting (running instances finish)", group,
+                                  task_id));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return removed;
+}
+
+Status JobStore::TriggerNow(std::string_view group, std::string_view task_id, int64_t now_ms) {
+  LTS_RETURN_IF_ERROR(CheckKey(group, task_id));
+  static const SqlText kTrigger = Same(
+      "UPDATE lts_job SET trigger_time = $2, priority = $3, gmt_modified = $2 "
+      "WHERE job_id = $1 AND state = 0");
+  return impl_->Transaction([&](Connection* c) -> Status {
+    LTS_ASSIGN_OR_RETURN(std::string job_id, OwnerOf(impl_.get(), c, group, task_id));
+    const Value p[] = {Value::Text(job_id), Value::Int(now_ms), Value::Int(INT32_MIN)};
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, kTrigger, p));
+    if (r.affected == 0) {
+      return NotFound(fmt::format("{}/{}: no waiting instance to trigger", group, task_id));
+    }
+    return Status::Ok();
+  });
+}
+
+StatusOr<JobRecord> JobStore::GetJob(std::string_view job_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM lts_job WHERE job_id = $1", internal::kJobColumns);
+  const Value p[] = {Value::Text(job_id)};
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), p));
+  if (r.rows.empty()) return NotFound(fmt::format("job {}: not found", job_id));
+  return internal::RecordFromRow(r.rows[0]);
+}
+
+}  // namespace lts::store

@@ -1,0 +1,100 @@
+// JobStore::Impl, shared by the .cc files of the store (job_store.cc: jobs, claims,
+// completions, actions; store_queues.cc: dead letters, feedback, node groups, logs,
+// BizLog, admin lists). Not part of the module's interface.
+
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/job_store.h"
+#include "store/sql.h"
+
+namespace lts::store {
+
+class JobStore::Impl {
+ public:
+  Impl(std::unique_ptr<internal::Database> db, StoreOptions options)
+      : db_(std::move(db)), options_(std::move(options)), dialect_(db_->dialect()) {}
+
+  internal::Dialect dialect() const { return dialect_; }
+  const StoreOptions& options() const { return options_; }
+  internal::Database* db() const { return db_.get(); }
+
+  // Runs `body(conn)` in one transaction; retries it a few times on kAborted
+  // (serialization failures and deadlocks on PostgreSQL). `body` must be safe to re-run.
+  template <typename Body>
+  Status Transaction(Body&& body) {
+    Status s;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      s = TransactionOnce(body);
+      if (s.code() != StatusCode::kAborted || s.message().find("fenced") != std::string_view::npos) {
+        break;
+      }
+    }
+    return s;
+  }
+
+  // A single statement outside an explicit transaction (reads).
+  StatusOr<internal::QueryResult> Read(const internal::SqlText& sql,
+                                       std::span<const internal::Value> params);
+
+  // Helpers over a held connection.
+  StatusOr<internal::QueryResult> Run(internal::Connection* c, const internal::SqlText& sql,
+                                      std::span<const internal::Value> params) const {
+    return c->Query(sql.For(dialect_), params);
+  }
+  StatusOr<std::vector<internal::QueryResult>> RunBatch(
+      internal::Connection* c, const internal::SqlText& sql,
+      std::span<const std::vector<internal::Value>> params) const {
+    return c->QueryBatch(sql.For(dialect_), params);
+  }
+
+ private:
+  template <typename Body>
+  Status TransactionOnce(Body& body) {
+    LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, db_->Acquire());
+    LTS_RETURN_IF_ERROR(conn->Begin());
+    Status s = body(conn.get());
+    if (!s.ok()) {
+      conn->Rollback();
+      return s;
+    }
+    return conn->Commit();
+  }
+
+  const std::unique_ptr<internal::Database> db_;
+  const StoreOptions options_;
+  const internal::Dialect dialect_;
+};
+
+namespace internal {
+
+// Columns of an instance row, in the order RecordFromRow reads them.
+inline constexpr std::string_view kJobColumns =
+    "seq, job_id, state, priority, trigger_time, retry_times, repeated_count, gmt_created, "
+    "gmt_modified, job_tracker, task_tracker, epoch, started_at, body";
+// Columns of a definition row, in the order DefinitionFromRow reads them.
+inline constexpr std::string_view kDefColumns =
+    "job_id, kind, suspended, trigger_time, repeated_count, last_generate, gmt_created, "
+    "gmt_modified, body";
+
+StatusOr<JobRecord> RecordFromRow(const Row& row);
+StatusOr<JobRecord> DefinitionFromRow(const Row& row);
+
+// The same text for both dialects.
+constexpr SqlText Same(std::string_view sql) { return SqlText{sql, sql}; }
+
+// OK or kInvalidArgument naming `field`: valid UTF-8, no control characters, at most
+// `max` bytes, and non-empty unless `may_be_empty`.
+Status CheckIdentifier(std::string_view field, std::string_view value, size_t max,
+                       bool may_be_empty = false);
+Status CheckMessage(std::string_view field, std::string_view value);
+Status CheckLimit(std::string_view field, int64_t value, int64_t max);
+
+}  // namespace internal
+}  // namespace lts::store

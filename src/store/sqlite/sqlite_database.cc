@@ -1,0 +1,238 @@
+#include "store/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "base/mutex.h"
+#include "fmt/format.h"
+
+namespace lts::store::internal {
+namespace {
+
+Status MapError(int rc, sqlite3* db, std::string_view what) {
+  const std::string msg =
+      fmt::format("{}: {}", what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return Unavailable(msg);
+    case SQLITE_CONSTRAINT:
+      return AlreadyExists(msg);
+    case SQLITE_FULL:
+      return ResourceExhausted(msg);
+    case SQLITE_IOERR:
+      return IOError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Corruption(msg);
+    case SQLITE_TOOBIG:
+      return InvalidArgument(msg);
+    default:
+      return Internal(msg);
+  }
+}
+
+// SQLite reads "$1" as a named parameter numbered by first appearance; "?1" is the
+// numbered form both dialects mean.
+std::string ToSqliteParams(std::string_view sql) {
+  std::string out(sql);
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '?';
+  }
+  return out;
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(sqlite3* db, std::string name) : db_(db), name_(std::move(name)) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  StatusOr<QueryResult> Query(std::string_view sql, std::span<const Value> params) override {
+    LTS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    QueryResult result;
+    LTS_RETURN_IF_ERROR(Run(stmt, params, &result));
+    return result;
+  }
+
+  StatusOr<std::vector<QueryResult>> QueryBatch(
+      std::string_view sql, std::span<const std::vector<Value>> params) override {
+    LTS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    std::vector<QueryResult> results(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      LTS_RETURN_IF_ERROR(Run(stmt, params[i], &results[i]));
+    }
+    return results;
+  }
+
+  Status Execute(std::string_view sql) override {
+    const std::string text(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      Status s = MapError(rc, db_, name_);
+      sqlite3_free(err);
+      return s;
+    }
+    return Status::Ok();
+  }
+
+  Status Begin() override { return Step0("BEGIN IMMEDIATE"); }
+  Status Commit() override { return Step0("COMMIT"); }
+  void Rollback() override {
+    if (!sqlite3_get_autocommit(db_)) Step0("ROLLBACK").IgnoreError();
+  }
+  bool healthy() const override { return true; }
+
+  void ForgetStatementsOn(std::string_view table) override {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (it->first.find(table) != std::string::npos) {
+        sqlite3_finalize(it->second);
+        it = cache_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  Status Step0(const char* sql) {
+    LTS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    QueryResult ignored;
+    return Run(stmt, {}, &ignored);
+  }
+
+  StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    const std::string text = ToSqliteParams(sql);
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, text.data(), static_cast<int>(text.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return MapError(rc, db_, fmt::format("{}: preparing {}", name_, sql));
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  Status Run(sqlite3_stmt* stmt, std::span<const Value> params, QueryResult* result) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      switch (v.kind) {
+        case Value::Kind::kNull:
+          rc = sqlite3_bind_null(stmt, idx);
+          break;
+        case Value::Kind::kInt:
+          rc = sqlite3_bind_int64(stmt, idx, v.i);
+          break;
+        case Value::Kind::kText:
+          rc = sqlite3_bind_text64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC,
+                                   SQLITE_UTF8);
+          break;
+        case Value::Kind::kBlob:
+          rc = sqlite3_bind_blob64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC);
+          break;
+      }
+      if (rc != SQLITE_OK) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return MapError(rc, db_, fmt::format("{}: binding parameter {}", name_, idx));
+      }
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const int n = sqlite3_column_count(stmt);
+      Row row(static_cast<size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        Value& v = row[static_cast<size_t>(c)];
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER:
+            v.kind = Value::Kind::kInt;
+            v.i = sqlite3_column_int64(stmt, c);
+            break;
+          case SQLITE_NULL:
+            break;
+          default: {
+            v.kind = sqlite3_column_type(stmt, c) == SQLITE_BLOB ? Value::Kind::kBlob
+                                                                  : Value::Kind::kText;
+            const void* p = sqlite3_column_blob(stmt, c);
+            const int len = sqlite3_column_bytes(stmt, c);
+            if (p != nullptr) v.bytes.assign(static_cast<const char*>(p), static_cast<size_t>(len));
+            break;
+          }
+        }
+      }
+      result->rows.push_back(std::move(row));
+    }
+    Status status;
+    if (rc != SQLITE_DONE) {
+      status = MapError(rc, db_, name_);
+    } else {
+      result->affected = sqlite3_changes64(db_);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return status;
+  }
+
+  sqlite3* const db_;
+  const std::string name_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::unique_ptr<SqliteConnection> conn, std::string name)
+      : conn_(std::move(conn)), name_(std::move(name)) {}
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  const std::string& name() const override { return name_; }
+
+  StatusOr<ConnectionLease> Acquire() override NO_THREAD_SAFETY_ANALYSIS {
+    mu_.Lock();  // Released in Release().
+    return ConnectionLease(this, conn_.get());
+  }
+
+ protected:
+  void Release(Connection*) override NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
+
+ private:
+  Mutex mu_;
+  const std::unique_ptr<SqliteConnection> conn_;
+  const std::string name_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& options) {
+  const std::string name = "sqlite:" + options.path;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Unavailable(fmt::format("{}: cannot open: {}", name,
+                                       db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    sqlite3_close_v2(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout_ms));
+  auto conn = std::make_unique<SqliteConnection>(db, name);
+  const std::string pragmas = fmt::format(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=OFF;"
+      " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536",
+      options.synchronous_full ? "FULL" : "NORMAL");
+  LTS_RETURN_IF_ERROR(conn->Execute(pragmas));
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(conn), name));
+}
+
+}  // namespace lts::store::internal
