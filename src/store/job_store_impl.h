@@ -39,8 +39,9 @@ class JobStore::Impl {
     return s;
   }
 
-  // A single statement outside an explicit transaction (reads).
-  StatusOr<internal::QueryResult> Read(const internal::SqlText& sql,
+  // One statement in autocommit mode: atomic by itself, one round trip (reads, and
+  // single-statement writes such as Claim).
+  StatusOr<internal::QueryResult> RunAlone(const internal::SqlText& sql,
                                        std::span<const internal::Value> params);
 
   // Helpers over a held connection.

@@ -23,11 +23,8 @@ CREATE TABLE lts_job (
   task_tracker {TEXT}, epoch {INT} NOT NULL, started_at {INT} NOT NULL, body {BLOB} NOT NULL);
 CREATE UNIQUE INDEX lts_job_id ON lts_job (job_id);
 CREATE INDEX lts_job_claim ON lts_job (grp, priority, trigger_time, seq) WHERE state = 0;
-CREATE INDEX lts_job_due ON lts_job (grp, trigger_time) WHERE state = 0;
-CREATE INDEX lts_job_jt ON lts_job (job_tracker) WHERE state = 1;
-CREATE INDEX lts_job_tt ON lts_job (task_tracker) WHERE state = 1;
-CREATE INDEX lts_job_started ON lts_job (started_at) WHERE state = 1;
-CREATE INDEX lts_job_real ON lts_job (grp, real_task_id);
+CREATE INDEX lts_job_executing ON lts_job (started_at) WHERE state = 1;
+CREATE INDEX lts_job_real ON lts_job (grp, real_task_id) WHERE real_task_id <> task_id;
 CREATE TABLE lts_job_def (
   job_id {TEXT} PRIMARY KEY, grp {TEXT} NOT NULL, task_id {TEXT} NOT NULL, kind {INT} NOT NULL,
   rely {INT} NOT NULL, suspended {INT} NOT NULL, trigger_time {INT} NOT NULL,

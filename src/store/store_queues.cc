@@ -79,7 +79,7 @@ StatusOr<std::vector<DeadLetterEntry>> JobStore::ListDeadLetters(const ListFilte
   static const std::string sql =
       fmt::format("SELECT {} FROM lts_dead_job WHERE {} ORDER BY dead_at, job_id LIMIT $3 OFFSET $4",
                   kDeadColumns, kFilterSql);
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), FilterParams(filter)));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(sql), FilterParams(filter)));
   return DecodeRows<DeadLetterEntry>(r, DeadFromRow);
 }
 
@@ -87,7 +87,7 @@ StatusOr<DeadLetterEntry> JobStore::GetDeadLetter(std::string_view job_id) {
   static const std::string sql =
       fmt::format("SELECT {} FROM lts_dead_job WHERE job_id = $1", kDeadColumns);
   const Value p[] = {Value::Text(job_id)};
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(sql), p));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(sql), p));
   if (r.rows.empty()) return NotFound(fmt::format("dead letter {}: not found", job_id));
   return DeadFromRow(r.rows[0]);
 }
@@ -167,7 +167,7 @@ StatusOr<std::vector<FeedbackRecord>> JobStore::TakeFeedback(std::string_view cl
       "SELECT id, client_group, gmt_created, payload FROM lts_feedback WHERE client_group = $1 "
       "ORDER BY id LIMIT $2");
   const Value p[] = {Value::Text(client_group), Value::Int(max)};
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kTake, p));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kTake, p));
   return DecodeRows<FeedbackRecord>(r, [](const Row& row) -> StatusOr<FeedbackRecord> {
     return FeedbackRecord{row[0].AsInt(), row[1].AsString(), row[2].AsInt(), row[3].AsString()};
   });
@@ -191,14 +191,14 @@ Status JobStore::AddNodeGroup(std::string_view node_type, std::string_view name,
       "INSERT INTO lts_node_group (node_type, name, gmt_created) VALUES ($1, $2, $3) "
       "ON CONFLICT DO NOTHING");
   const Value p[] = {Value::Text(node_type), Value::Text(name), Value::Int(now_ms)};
-  return impl_->Read(kInsert, p).status();
+  return impl_->RunAlone(kInsert, p).status();
 }
 
 StatusOr<std::vector<std::string>> JobStore::ListNodeGroups(std::string_view node_type) {
   static const SqlText kList =
       Same("SELECT name FROM lts_node_group WHERE node_type = $1 ORDER BY name");
   const Value p[] = {Value::Text(node_type)};
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kList, p));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kList, p));
   std::vector<std::string> out;
   for (const Row& row : r.rows) out.push_back(row[0].AsString());
   return out;
@@ -208,7 +208,7 @@ Status JobStore::DeleteNodeGroup(std::string_view node_type, std::string_view na
   static const SqlText kDelete =
       Same("DELETE FROM lts_node_group WHERE node_type = $1 AND name = $2");
   const Value p[] = {Value::Text(node_type), Value::Text(name)};
-  return impl_->Read(kDelete, p).status();
+  return impl_->RunAlone(kDelete, p).status();
 }
 
 // --- Job log ---------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ StatusOr<std::vector<JobLogRecord>> JobStore::QueryJobLog(std::string_view node_
       "ORDER BY id DESC LIMIT $4");
   const Value p[] = {Value::Text(node_group), Value::Text(task_id), Value::Int(before_id),
                      Value::Int(limit)};
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kQuery, p));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kQuery, p));
   return DecodeRows<JobLogRecord>(r, [](const Row& row) -> StatusOr<JobLogRecord> {
     JobLogRecord l;
     l.id = row[0].AsInt();
@@ -350,7 +350,7 @@ Status JobStore::AppendBizLog(std::span<const BizLogRecord> records) {
 
 StatusOr<std::vector<int64_t>> JobStore::BizLogTables() {
   static const SqlText kTables = Same("SELECT n FROM lts_bizlog_table ORDER BY n");
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kTables, {}));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kTables, {}));
   std::vector<int64_t> out;
   for (const Row& row : r.rows) out.push_back(row[0].AsInt());
   return out;
@@ -370,7 +370,7 @@ StatusOr<std::vector<BizLogRecord>> JobStore::QueryBizLog(std::string_view job_i
         "ORDER BY id DESC LIMIT $2",
         internal::BizLogTableName(*it));
     const Value p[] = {Value::Text(job_id), Value::Int(limit - static_cast<int>(out.size()))};
-    StatusOr<QueryResult> r = impl_->Read(Same(sql), p);
+    StatusOr<QueryResult> r = impl_->RunAlone(Same(sql), p);
     if (!r.ok()) {
       // Dropped by a concurrent rotation since we listed the tables: nothing older left.
       if (r.status().code() == StatusCode::kNotFound ||
@@ -402,13 +402,13 @@ StatusOr<std::vector<JobRecord>> JobStore::List(Queue queue, const ListFilter& f
   std::vector<Value> p = FilterParams(filter);
   auto from_jobs = [&](JobState state) -> StatusOr<std::vector<JobRecord>> {
     p.push_back(Value::Int(static_cast<int64_t>(state)));
-    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(jobs), p));
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(jobs), p));
     return DecodeRows<JobRecord>(r, internal::RecordFromRow);
   };
   auto from_defs = [&](int64_t kind, int64_t suspended) -> StatusOr<std::vector<JobRecord>> {
     p.push_back(Value::Int(kind));
     p.push_back(Value::Int(suspended));
-    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(Same(defs), p));
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(defs), p));
     return DecodeRows<JobRecord>(r, internal::DefinitionFromRow);
   };
   switch (queue) {
@@ -457,7 +457,7 @@ StatusOr<QueueCounts> JobStore::Counts() {
       "(SELECT count(*) FROM lts_job_def WHERE suspended = 1) + "
       "(SELECT count(*) FROM lts_job WHERE state = 2), "
       "(SELECT count(*) FROM lts_dead_job)");
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Read(kCounts, {}));
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kCounts, {}));
   const Row& row = r.rows.at(0);
   return QueueCounts{row[0].AsInt(), row[1].AsInt(), row[2].AsInt(),
                      row[3].AsInt(), row[4].AsInt(), row[5].AsInt()};

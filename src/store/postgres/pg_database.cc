@@ -84,6 +84,12 @@ class PgConnection final : public Connection {
   }
 
   StatusOr<QueryResult> Query(std::string_view sql, std::span<const Value> params) override {
+    if (pending_begin_) {
+      // Send BEGIN in the same round trip as the transaction's first statement.
+      const std::vector<Value> one(params.begin(), params.end());
+      LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> r, QueryBatch(sql, {&one, 1}));
+      return std::move(r[0]);
+    }
     LTS_ASSIGN_OR_RETURN(const std::string* stmt, Prepare(sql, params));
     Params p(params);
     PGresult* res = PQexecPrepared(conn_, stmt->c_str(), p.n(), p.values.data(), p.lengths.data(),
@@ -108,14 +114,31 @@ class PgConnection final : public Connection {
 
   Status Execute(std::string_view sql) override {
     if (conn_ == nullptr) return Unavailable(fmt::format("{}: not connected", name_));
-    PGresult* res = PQexec(conn_, std::string(sql).c_str());
+    std::string text(sql);
+    if (pending_begin_) {
+      pending_begin_ = false;
+      text = "BEGIN; " + text;
+    }
+    PGresult* res = PQexec(conn_, text.c_str());
     QueryResult ignored;
     return Consume(res, sql, &ignored);
   }
 
-  Status Begin() override { return Execute("BEGIN"); }
-  Status Commit() override { return Execute("COMMIT"); }
+  // BEGIN is sent lazily with the first statement: one round trip less per transaction.
+  Status Begin() override {
+    if (conn_ == nullptr || broken_) return Unavailable(fmt::format("{}: not connected", name_));
+    pending_begin_ = true;
+    return Status::Ok();
+  }
+  Status Commit() override {
+    if (pending_begin_) {  // Nothing ran.
+      pending_begin_ = false;
+      return Status::Ok();
+    }
+    return Execute("COMMIT");
+  }
   void Rollback() override {
+    pending_begin_ = false;
     if (conn_ != nullptr && !broken_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
       Execute("ROLLBACK").IgnoreError();
     }
@@ -208,7 +231,16 @@ class PgConnection final : public Connection {
                      std::vector<QueryResult>* results) {
     if (PQenterPipelineMode(conn_) != 1) return Broken(sql, "cannot enter pipeline mode");
     Status first_error;
-    for (size_t i = begin; i < end; ++i) {
+    // Results before index `begin` belong to a lazily sent BEGIN.
+    size_t index = begin;
+    if (pending_begin_) {
+      pending_begin_ = false;
+      if (PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 1) != 1) {
+        first_error = Broken(sql, PQerrorMessage(conn_));
+      }
+      --index;  // Wraps for begin == 0; only compared for equality and incremented.
+    }
+    for (size_t i = begin; first_error.ok() && i < end; ++i) {
       Params p(params[i]);
       if (PQsendQueryPrepared(conn_, stmt.c_str(), p.n(), p.values.data(), p.lengths.data(),
                               p.formats.data(), 1) != 1) {
@@ -222,7 +254,6 @@ class PgConnection final : public Connection {
       return first_error;
     }
     // Results come as: for each query one result then NULL; finally PIPELINE_SYNC.
-    size_t index = begin;
     while (true) {
       PGresult* res = PQgetResult(conn_);
       if (res == nullptr) {
@@ -242,7 +273,8 @@ class PgConnection final : public Connection {
         continue;
       }
       QueryResult scratch;
-      Status s = Consume(res, sql, index < end ? &(*results)[index] : &scratch);
+      const bool mine = index >= begin && index < end;
+      Status s = Consume(res, sql, mine ? &(*results)[index] : &scratch);
       if (!s.ok() && first_error.ok()) first_error = s;
       if (broken_) return first_error;
     }
@@ -343,6 +375,7 @@ class PgConnection final : public Connection {
   const std::string name_;
   PGconn* conn_ = nullptr;
   bool broken_ = false;
+  bool pending_begin_ = false;  // Begin() was called and BEGIN is not sent yet.
   uint64_t next_statement_ = 0;
   std::unordered_map<std::string, std::string> statements_;  // SQL text -> statement name.
 };

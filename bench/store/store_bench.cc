@@ -1,0 +1,283 @@
+// bench_store: the job store's hot paths on each backend.
+//   submissions/s        Submit in batches of 100 one-off jobs
+//   claim+complete/s     Claim 100 then CompleteBatch the 100, until the queue is empty
+//   claim latency        median and p99 of Claim(10) with 10k, then with 1M jobs queued
+//                        (the 1M queue is built with one bulk INSERT ... SELECT)
+// SQLite runs on a file in $TMPDIR (WAL, synchronous=FULL, the store's defaults).
+// PostgreSQL runs when --pg URL or LTS_TEST_PG is given, in a scratch schema it drops.
+// The last line is "claim latency 1M/10k (sqlite) = <ratio>".
+//
+// Usage: bench_store [--quick] [--pg URL] [--no-sqlite] [--sqlite-normal]
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <tuple>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fmt/format.h"
+#include "store/job_codec.h"
+#include "store/job_store.h"
+
+namespace {
+
+using lts::store::ClaimRequest;
+using lts::store::Completion;
+using lts::store::JobRecord;
+using lts::store::JobStore;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kBatch = 100;
+constexpr int kLatencyClaim = 10;
+constexpr int kLatencyRounds = 200;
+constexpr int64_t kNow = 1700000000000;
+
+// CPU seconds of this process (user + system): on a shared machine, what the work cost
+// regardless of who else had the cores.
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "bench_store: %s\n", what.c_str());
+  std::exit(1);
+}
+
+JobRecord MakeJob(const std::string& group, int64_t i) {
+  JobRecord r;
+  r.job.task_id = fmt::format("t{}", i);
+  r.job.task_tracker_node_group = group;
+  // Real-time jobs are due when submitted: trigger times follow submission order.
+  r.job.trigger_time_ms = kNow - 10000000 + i;
+  r.trigger_time_ms = *r.job.trigger_time_ms;
+  r.job.ext_params["order"] = fmt::format("{}", i);
+  return r;
+}
+
+void SubmitAll(JobStore* store, const std::string& group, int64_t n) {
+  std::vector<JobRecord> batch;
+  for (int64_t i = 0; i < n; i += kBatch) {
+    batch.clear();
+    for (int64_t k = i; k < std::min(n, i + kBatch); ++k) batch.push_back(MakeJob(group, k));
+    auto r = store->Submit(batch, kNow);
+    if (!r.ok()) Die(r.status().ToString());
+  }
+}
+
+struct Figures {
+  double submit_per_s = 0, submit_per_cpu_s = 0;
+  double claim_complete_per_s = 0, claim_complete_per_cpu_s = 0;
+  double p50_10k_us = 0, p99_10k_us = 0;
+  double p50_1m_us = 0, p99_1m_us = 0;
+};
+
+// Claims kLatencyClaim jobs kLatencyRounds times; returns {p50, p99} in microseconds.
+std::pair<double, double> ClaimLatency(JobStore* store, const std::string& group) {
+  std::vector<double> us;
+  ClaimRequest req{group, "jt-bench", "tt-bench", 1, kLatencyClaim, kNow};
+  for (int i = 0; i < kLatencyRounds; ++i) {
+    const auto t0 = Clock::now();
+    auto r = store->Claim(req);
+    const auto t1 = Clock::now();
+    if (!r.ok() || r->size() != static_cast<size_t>(kLatencyClaim)) {
+      Die(fmt::format("claim on {}: {}", group, r.ok() ? "too few jobs" : r.status().ToString()));
+    }
+    us.push_back(Seconds(t0, t1) * 1e6);
+  }
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+std::string Hex(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+// The bulk INSERTs for `n` queued jobs of `group` (keys and rows), for one dialect.
+std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_t n) {
+  std::string body;
+  lts::store::internal::EncodeJobBody(MakeJob(group, 0), &body);
+  const std::string blob = postgres ? fmt::format("'\\x{}'::bytea", Hex(body))
+                                    : fmt::format("X'{}'", Hex(body));
+  const std::string series =
+      postgres ? fmt::format("SELECT n FROM generate_series(1, {}) AS s(n)", n)
+               : fmt::format("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+                             "WHERE n < {}) SELECT n FROM s",
+                             n);
+  // Zero-padded: like the store's own ids, they grow with submission order.
+  const std::string job_id = postgres ? fmt::format("'B{}' || lpad(n::text, 10, '0')", group)
+                                      : fmt::format("printf('B{}%010d', n)", group);
+  return {
+      fmt::format("INSERT INTO lts_job_key (grp, task_id, job_id) SELECT '{0}', 'bulk' || n, "
+                  "{2} FROM ({1}) q",
+                  group, series, job_id),
+      fmt::format(
+          "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
+          "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
+          "started_at, body) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, 100, "
+          "{2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3} FROM ({1}) q",
+          group, series, kNow, blob, job_id),
+      // A bulk load is followed by VACUUM on PostgreSQL, as in production, so that
+      // autovacuum does not start on the new rows in the middle of the measurement.
+      postgres ? "VACUUM ANALYZE" : "ANALYZE"};
+}
+
+Figures Run(JobStore* store, int64_t submissions, int64_t big_queue,
+            const std::function<void(const std::vector<std::string>&)>& exec, bool postgres) {
+  Figures f;
+  double cpu0 = CpuSeconds();
+  auto t0 = Clock::now();
+  SubmitAll(store, "sub", submissions);
+  auto t1 = Clock::now();
+  f.submit_per_s = static_cast<double>(submissions) / Seconds(t0, t1);
+  f.submit_per_cpu_s = static_cast<double>(submissions) / (CpuSeconds() - cpu0);
+
+  ClaimRequest req{"sub", "jt-bench", "tt-bench", 1, kBatch, kNow};
+  int64_t done = 0;
+  std::vector<Completion> completions;
+  t0 = Clock::now();
+  double claim_s = 0;
+  cpu0 = CpuSeconds();
+  for (;;) {
+    const auto c0 = Clock::now();
+    auto r = store->Claim(req);
+    claim_s += Seconds(c0, Clock::now());
+    if (!r.ok()) Die(r.status().ToString());
+    if (r->empty()) break;
+    completions.clear();
+    for (const JobRecord& j : *r) completions.push_back({j.job_id, 1, kNow, {}, {}});
+    auto c = store->CompleteBatch(completions);
+    if (!c.ok()) Die(c.status().ToString());
+    done += static_cast<int64_t>(r->size());
+  }
+  t1 = Clock::now();
+  std::printf("  (claims took %.0f%% of claim+complete)\n", 100 * claim_s / Seconds(t0, t1));
+  if (done != submissions) Die(fmt::format("claimed {} of {}", done, submissions));
+  f.claim_complete_per_s = static_cast<double>(done) / Seconds(t0, t1);
+  f.claim_complete_per_cpu_s = static_cast<double>(done) / (CpuSeconds() - cpu0);
+
+  SubmitAll(store, "q10k", 10000);
+  exec({postgres ? "VACUUM ANALYZE" : "ANALYZE"});
+  std::tie(f.p50_10k_us, f.p99_10k_us) = ClaimLatency(store, "q10k");
+
+  t0 = Clock::now();
+  exec(BulkSql(postgres, "q1m", big_queue));
+  t1 = Clock::now();
+  std::printf("  (built the %lld-job queue in %.1f s)\n", static_cast<long long>(big_queue),
+              Seconds(t0, t1));
+  std::tie(f.p50_1m_us, f.p99_1m_us) = ClaimLatency(store, "q1m");
+  return f;
+}
+
+void Print(const char* backend, const Figures& f) {
+  std::printf("%s: submissions/s (batches of %d)      = %.0f  (%.0f per CPU-second)\n", backend,
+              kBatch, f.submit_per_s, f.submit_per_cpu_s);
+  std::printf("%s: claim+complete/s (batches of %d)   = %.0f  (%.0f per CPU-second)\n", backend,
+              kBatch, f.claim_complete_per_s, f.claim_complete_per_cpu_s);
+  std::printf("%s: claim(%d) latency, 10k queued      = p50 %.0f us, p99 %.0f us\n", backend,
+              kLatencyClaim, f.p50_10k_us, f.p99_10k_us);
+  std::printf("%s: claim(%d) latency, 1M queued       = p50 %.0f us, p99 %.0f us\n", backend,
+              kLatencyClaim, f.p50_1m_us, f.p99_1m_us);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, sqlite = true, sync_full = true;
+  std::string pg;
+  if (const char* env = std::getenv("LTS_TEST_PG")) pg = env;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else if (std::strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
+      pg = argv[++i];
+    } else if (std::strcmp(argv[i], "--sqlite-normal") == 0) {
+      sync_full = false;
+    } else if (std::strcmp(argv[i], "--no-sqlite") == 0) {
+      sqlite = false;
+    } else {
+      std::fprintf(stderr, "usage: bench_store [--quick] [--pg URL] [--no-sqlite] [--sqlite-normal]\n");
+      return 2;
+    }
+  }
+  const int64_t big = 1000000;
+  std::vector<std::pair<std::string, Figures>> results;
+
+  if (pg.empty()) {
+    std::printf("postgresql: skipped (no --pg URL and LTS_TEST_PG unset)\n");
+  } else {
+    const std::string schema = fmt::format("bench_store_{}", ::getpid());
+    lts::store::StoreOptions o;
+    o.pg_schema = schema;
+    auto store = lts::store::OpenJobStore(pg, o);
+    if (!store.ok()) Die(store.status().ToString());
+    PGconn* raw = PQconnectdb(pg.c_str());
+    if (PQstatus(raw) != CONNECTION_OK) Die(PQerrorMessage(raw));
+    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+    auto exec = [&](const std::vector<std::string>& sqls) {
+      PQclear(PQexec(raw, fmt::format("SET search_path TO {}", schema).c_str()));
+      for (const std::string& sql : sqls) {
+        PGresult* r = PQexec(raw, sql.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(PQresultErrorMessage(r));
+        PQclear(r);
+      }
+    };
+    std::printf("postgresql (%s, schema %s):\n", pg.c_str(), schema.c_str());
+    Figures f = Run(store->get(), quick ? 40000 : 200000, big, exec, true);
+    results.emplace_back("postgresql", f);
+    Print("postgresql", f);
+    store->reset();
+    PQclear(PQexec(raw, fmt::format("DROP SCHEMA {} CASCADE", schema).c_str()));
+    PQfinish(raw);
+  }
+
+  if (sqlite) {
+    const std::string path = fmt::format("{}/bench_store_{}.db",
+                                         std::filesystem::temp_directory_path().string(), getpid());
+    lts::store::StoreOptions o;
+    o.sqlite_synchronous_full = sync_full;
+    auto store = lts::store::OpenJobStore("sqlite://" + path, o);
+    if (!store.ok()) Die(store.status().ToString());
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(path.c_str(), &raw) != SQLITE_OK) Die("cannot open " + path);
+    sqlite3_busy_timeout(raw, 10000);
+    auto exec = [&](const std::vector<std::string>& sqls) {
+      for (const std::string& sql : sqls) {
+        char* err = nullptr;
+        if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) Die(err);
+      }
+    };
+    std::printf("sqlite (%s, WAL, synchronous=%s):\n", path.c_str(), sync_full ? "FULL" : "NORMAL");
+    Figures f = Run(store->get(), quick ? 100000 : 500000, big, exec, false);
+    results.emplace_back("sqlite", f);
+    Print("sqlite", f);
+    store->reset();
+    sqlite3_close(raw);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+
+  for (const auto& [name, f] : results) {
+    std::printf("claim latency 1M/10k (%s) = %.2f\n", name.c_str(), f.p50_1m_us / f.p50_10k_us);
+  }
+  return 0;
+}
