@@ -254,10 +254,12 @@ Status CheckRecord(const JobRecord& r) {
   return Status::Ok();
 }
 
-std::vector<Value> JobParams(const JobRecord& r, JobState state, int64_t now_ms) {
+// Parameters of kInsertJob for `r` stored under `job_id`.
+std::vector<Value> JobParams(const JobRecord& r, std::string_view job_id, JobState state,
+                             int64_t now_ms) {
   std::string body;
   internal::EncodeJobBody(r, &body);
-  return {Value::Text(r.job_id),
+  return {Value::Text(job_id),
           Value::Text(r.job.task_tracker_node_group),
           Value::Text(r.job.task_id),
           Value::Text(r.effective_real_task_id()),
@@ -270,10 +272,10 @@ std::vector<Value> JobParams(const JobRecord& r, JobState state, int64_t now_ms)
           Value::Blob(body)};
 }
 
-std::vector<Value> DefParams(const JobRecord& r, int64_t now_ms) {
+std::vector<Value> DefParams(const JobRecord& r, std::string_view job_id, int64_t now_ms) {
   std::string body;
   internal::EncodeJobBody(r, &body);
-  return {Value::Text(r.job_id),       Value::Text(r.job.task_tracker_node_group),
+  return {Value::Text(job_id),       Value::Text(r.job.task_tracker_node_group),
           Value::Text(r.job.task_id),  Value::Int(ToDefKind(r.job)),
           Value::Int(r.job.rely_on_prev_cycle ? 1 : 0), Value::Int(r.trigger_time_ms),
           Value::Int(r.repeated_count), Value::Int(now_ms),
@@ -398,14 +400,16 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
   if (input.size() > kMaxBatch) {
     return InvalidArgument(fmt::format("Submit: {} records, more than {}", input.size(), kMaxBatch));
   }
-  std::vector<JobRecord> records(input.begin(), input.end());
+  std::span<const JobRecord> records = input;
+  // The job_id each record is stored under (generated when empty); records are not copied.
+  std::vector<std::string> ids(records.size());
   std::vector<SubmitResult> results(records.size());
   std::vector<size_t> valid;
   for (size_t i = 0; i < records.size(); ++i) {
     results[i].status = CheckRecord(records[i]);
     if (!results[i].status.ok()) continue;
-    if (records[i].job_id.empty()) records[i].job_id = NewJobId();
-    results[i].job_id = records[i].job_id;
+    ids[i] = records[i].job_id.empty() ? NewJobId() : records[i].job_id;
+    results[i].job_id = ids[i];
     valid.push_back(i);
   }
   auto is_def = [](const JobRecord& r) { return r.job.IsCron() || r.job.IsRepeat(); };
@@ -419,7 +423,7 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
     for (size_t i : valid) {
       const JobRecord& r = records[i];
       keys.push_back({Value::Text(r.job.task_tracker_node_group), Value::Text(r.job.task_id),
-                      Value::Text(r.job_id)});
+                      Value::Text(ids[i])});
     }
     LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> inserted, impl_->RunBatch(c, kInsertKey, keys));
     std::vector<std::vector<Value>> jobs, defs;
@@ -428,14 +432,14 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
       const size_t i = valid[k];
       results[i].status = Status::Ok();
       results[i].replaced = false;
-      results[i].job_id = records[i].job_id;
+      results[i].job_id = ids[i];
       if (inserted[k].affected == 0) {
         conflicts.push_back(i);
         continue;
       }
-      if (is_def(records[i])) defs.push_back(DefParams(records[i], now_ms));
+      if (is_def(records[i])) defs.push_back(DefParams(records[i], ids[i], now_ms));
       if (needs_instance(records[i])) {
-        jobs.push_back(JobParams(records[i], JobState::kExecutable, now_ms));
+        jobs.push_back(JobParams(records[i], ids[i], JobState::kExecutable, now_ms));
       }
     }
     LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertDef, defs).status());
@@ -443,7 +447,7 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
 
     // Taken keys: rare, handled one by one in submission order.
     for (size_t i : conflicts) {
-      JobRecord& r = records[i];
+      const JobRecord& r = records[i];
       const Value key[] = {Value::Text(r.job.task_tracker_node_group), Value::Text(r.job.task_id)};
       LTS_ASSIGN_OR_RETURN(QueryResult owner, impl_->Run(c, kKeyOwner, key));
       if (owner.rows.empty()) {
@@ -465,16 +469,16 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
               .status());
       // The running instance keeps old_id; the replacement takes a fresh one so that the
       // old instance's completion finds no definition and ends there.
-      if (executing.rows.empty()) r.job_id = old_id;
-      const Value set[] = {key[0], key[1], Value::Text(r.job_id)};
+      if (executing.rows.empty()) ids[i] = old_id;
+      const Value set[] = {key[0], key[1], Value::Text(ids[i])};
       LTS_RETURN_IF_ERROR(impl_->Run(c, kSetKeyOwner, set).status());
-      if (is_def(r)) LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDef, DefParams(r, now_ms)).status());
+      if (is_def(r)) LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDef, DefParams(r, ids[i], now_ms)).status());
       if (needs_instance(r)) {
         LTS_RETURN_IF_ERROR(
-            impl_->Run(c, kInsertJob, JobParams(r, JobState::kExecutable, now_ms)).status());
+            impl_->Run(c, kInsertJob, JobParams(r, ids[i], JobState::kExecutable, now_ms)).status());
       }
       results[i].replaced = true;
-      results[i].job_id = r.job_id;
+      results[i].job_id = ids[i];
     }
     return Status::Ok();
   });
@@ -611,7 +615,8 @@ StatusOr<std::vector<CompleteResult>> JobStore::CompleteBatch(
         }
       }
       if (comp.next_instance) {
-        std::vector<Value> np = JobParams(*comp.next_instance, JobState::kExecutable, comp.now_ms);
+        std::vector<Value> np = JobParams(*comp.next_instance, comp.next_instance->job_id,
+                                          JobState::kExecutable, comp.now_ms);
         np.push_back(Value::Text(comp.next_instance->job_id));
         LTS_ASSIGN_OR_RETURN(QueryResult added, impl_->Run(c, kInsertNextJob, np));
         results[i].next_instance_added = added.affected > 0;
@@ -823,7 +828,8 @@ StatusOr<int64_t> JobStore::AddInstances(std::string_view definition_job_id,
     LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> ins, impl_->RunBatch(c, kInsertKey, keys));
     for (size_t i = 0; i < instances.size(); ++i) {
       if (ins[i].affected == 0) continue;
-      jobs.push_back(JobParams(instances[i], JobState::kExecutable, now_ms));
+      jobs.push_back(
+          JobParams(instances[i], instances[i].job_id, JobState::kExecutable, now_ms));
     }
     LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertJob, jobs).status());
     added = static_cast<int64_t>(jobs.size());

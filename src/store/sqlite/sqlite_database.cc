@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -213,6 +214,11 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& options) {
+  // Memory statistics put a global mutex around every SQLite allocation; we never read
+  // them. Only possible before SQLite initialises: if someone else in the process already
+  // used SQLite, this quietly does nothing.
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const std::string name = "sqlite:" + options.path;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(options.path.c_str(), &db,
