@@ -11,9 +11,8 @@
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,9 +21,9 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <tuple>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fmt/format.h"
@@ -116,13 +115,14 @@ std::string Hex(const std::string& bytes) {
 std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_t n) {
   std::string body;
   lts::store::internal::EncodeJobBody(MakeJob(group, 0), &body);
-  const std::string blob = postgres ? fmt::format("'\\x{}'::bytea", Hex(body))
-                                    : fmt::format("X'{}'", Hex(body));
+  const std::string blob =
+      postgres ? fmt::format("'\\x{}'::bytea", Hex(body)) : fmt::format("X'{}'", Hex(body));
   const std::string series =
       postgres ? fmt::format("SELECT n FROM generate_series(1, {}) AS s(n)", n)
-               : fmt::format("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
-                             "WHERE n < {}) SELECT n FROM s",
-                             n);
+               : fmt::format(
+                     "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+                     "WHERE n < {}) SELECT n FROM s",
+                     n);
   // Zero-padded: like the store's own ids, they grow with submission order.
   const std::string job_id = postgres ? fmt::format("'B{}' || lpad(n::text, 10, '0')", group)
                                       : fmt::format("printf('B{}%010d', n)", group);
@@ -130,12 +130,11 @@ std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_
       fmt::format("INSERT INTO lts_job_key (grp, task_id, job_id) SELECT '{0}', 'bulk' || n, "
                   "{2} FROM ({1}) q",
                   group, series, job_id),
-      fmt::format(
-          "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
-          "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
-          "started_at, body) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, 100, "
-          "{2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3} FROM ({1}) q",
-          group, series, kNow, blob, job_id),
+      fmt::format("INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
+                  "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
+                  "started_at, body) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, 100, "
+                  "{2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3} FROM ({1}) q",
+                  group, series, kNow, blob, job_id),
       // A bulk load is followed by VACUUM on PostgreSQL, as in production, so that
       // autovacuum does not start on the new rows in the middle of the measurement.
       postgres ? "VACUUM ANALYZE" : "ANALYZE"};
@@ -216,7 +215,8 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--no-sqlite") == 0) {
       sqlite = false;
     } else {
-      std::fprintf(stderr, "usage: bench_store [--quick] [--pg URL] [--no-sqlite] [--sqlite-normal]\n");
+      std::fprintf(stderr,
+                   "usage: bench_store [--quick] [--pg URL] [--no-sqlite] [--sqlite-normal]\n");
       return 2;
     }
   }
@@ -233,7 +233,8 @@ int main(int argc, char** argv) {
     if (!store.ok()) Die(store.status().ToString());
     PGconn* raw = PQconnectdb(pg.c_str());
     if (PQstatus(raw) != CONNECTION_OK) Die(PQerrorMessage(raw));
-    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        raw, [](void*, const char*) {}, nullptr);
     auto exec = [&](const std::vector<std::string>& sqls) {
       PQclear(PQexec(raw, fmt::format("SET search_path TO {}", schema).c_str()));
       for (const std::string& sql : sqls) {

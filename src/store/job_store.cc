@@ -5,9 +5,9 @@
 #include <chrono>
 #include <climits>
 #include <map>
-#include <unordered_map>
 #include <random>
 #include <tuple>
+#include <unordered_map>
 
 #include "base/utf8.h"
 #include "fmt/format.h"
@@ -248,8 +248,8 @@ Status CheckRecord(const JobRecord& r) {
   size_t internal_bytes = 0;
   for (const auto& [k, v] : r.internal_params) internal_bytes += k.size() + v.size();
   if (internal_bytes > kMaxInternalParamsBytes) {
-    return InvalidArgument(fmt::format("internalExtParams: {} bytes, more than {}",
-                                       internal_bytes, kMaxInternalParamsBytes));
+    return InvalidArgument(fmt::format("internalExtParams: {} bytes, more than {}", internal_bytes,
+                                       kMaxInternalParamsBytes));
   }
   return Status::Ok();
 }
@@ -275,10 +275,14 @@ std::vector<Value> JobParams(const JobRecord& r, std::string_view job_id, JobSta
 std::vector<Value> DefParams(const JobRecord& r, std::string_view job_id, int64_t now_ms) {
   std::string body;
   internal::EncodeJobBody(r, &body);
-  return {Value::Text(job_id),       Value::Text(r.job.task_tracker_node_group),
-          Value::Text(r.job.task_id),  Value::Int(ToDefKind(r.job)),
-          Value::Int(r.job.rely_on_prev_cycle ? 1 : 0), Value::Int(r.trigger_time_ms),
-          Value::Int(r.repeated_count), Value::Int(now_ms),
+  return {Value::Text(job_id),
+          Value::Text(r.job.task_tracker_node_group),
+          Value::Text(r.job.task_id),
+          Value::Int(ToDefKind(r.job)),
+          Value::Int(r.job.rely_on_prev_cycle ? 1 : 0),
+          Value::Int(r.trigger_time_ms),
+          Value::Int(r.repeated_count),
+          Value::Int(now_ms),
           Value::Blob(body)};
 }
 
@@ -362,11 +366,11 @@ StatusOr<std::unique_ptr<JobStore>> OpenJobStore(std::string_view url,
     LTS_ASSIGN_OR_RETURN(db, internal::OpenSqliteDatabase(so));
   } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     const std::string& schema = options.pg_schema;
-    if (schema.size() > 48 ||
-        !std::all_of(schema.begin(), schema.end(), [](char c) {
+    if (schema.size() > 48 || !std::all_of(schema.begin(), schema.end(), [](char c) {
           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         })) {
-      return InvalidArgument(fmt::format("pg_schema '{}': use [a-z0-9_], at most 48 bytes", schema));
+      return InvalidArgument(
+          fmt::format("pg_schema '{}': use [a-z0-9_], at most 48 bytes", schema));
     }
     if (options.pg_pool_size < 1 || options.pg_pool_size > 64) {
       return InvalidArgument("pg_pool_size: must be in [1, 64]");
@@ -385,8 +389,8 @@ StatusOr<std::unique_ptr<JobStore>> OpenJobStore(std::string_view url,
   }
   {
     LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, db->Acquire());
-    Status s = internal::ApplyMigrations(conn.get(), db->dialect(),
-                                         options.max_schema_version_for_test);
+    Status s =
+        internal::ApplyMigrations(conn.get(), db->dialect(), options.max_schema_version_for_test);
     if (!s.ok()) return s.WithContext(db->name());
   }
   auto impl = std::make_unique<JobStore::Impl>(std::move(db), options);
@@ -398,7 +402,8 @@ StatusOr<std::unique_ptr<JobStore>> OpenJobStore(std::string_view url,
 StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> input,
                                                      int64_t now_ms, bool with_first_instance) {
   if (input.size() > kMaxBatch) {
-    return InvalidArgument(fmt::format("Submit: {} records, more than {}", input.size(), kMaxBatch));
+    return InvalidArgument(
+        fmt::format("Submit: {} records, more than {}", input.size(), kMaxBatch));
   }
   std::span<const JobRecord> records = input;
   // The job_id each record is stored under (generated when empty); records are not copied.
@@ -457,8 +462,9 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
       }
       const std::string old_id = owner.rows[0][0].AsString();
       if (!r.job.replace_on_exist) {
-        results[i].status = AlreadyExists(fmt::format(
-            "{}/{}: already exists as job {}", r.job.task_tracker_node_group, r.job.task_id, old_id));
+        results[i].status =
+            AlreadyExists(fmt::format("{}/{}: already exists as job {}",
+                                      r.job.task_tracker_node_group, r.job.task_id, old_id));
         results[i].job_id = old_id;
         continue;
       }
@@ -472,10 +478,12 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
       if (executing.rows.empty()) ids[i] = old_id;
       const Value set[] = {key[0], key[1], Value::Text(ids[i])};
       LTS_RETURN_IF_ERROR(impl_->Run(c, kSetKeyOwner, set).status());
-      if (is_def(r)) LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDef, DefParams(r, ids[i], now_ms)).status());
+      if (is_def(r))
+        LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDef, DefParams(r, ids[i], now_ms)).status());
       if (needs_instance(r)) {
         LTS_RETURN_IF_ERROR(
-            impl_->Run(c, kInsertJob, JobParams(r, ids[i], JobState::kExecutable, now_ms)).status());
+            impl_->Run(c, kInsertJob, JobParams(r, ids[i], JobState::kExecutable, now_ms))
+                .status());
       }
       results[i].replaced = true;
       results[i].job_id = ids[i];
@@ -489,15 +497,17 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
 // --- Claim and completion ----------------------------------------------------------------
 
 StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
-  LTS_RETURN_IF_ERROR(
-      internal::CheckIdentifier("nodeGroup", req.node_group, kMaxNodeGroupBytes));
+  LTS_RETURN_IF_ERROR(internal::CheckIdentifier("nodeGroup", req.node_group, kMaxNodeGroupBytes));
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobTracker", req.job_tracker, kMaxIdentityBytes));
   LTS_RETURN_IF_ERROR(
       internal::CheckIdentifier("taskTracker", req.task_tracker, kMaxIdentityBytes, true));
   LTS_RETURN_IF_ERROR(internal::CheckLimit("maxJobs", req.max_jobs, kMaxBatch));
-  const Value p[] = {Value::Text(req.node_group), Value::Text(req.job_tracker),
-                     Value::TextOrNull(req.task_tracker), Value::Int(req.epoch),
-                     Value::Int(req.now_ms), Value::Int(req.max_jobs)};
+  const Value p[] = {Value::Text(req.node_group),
+                     Value::Text(req.job_tracker),
+                     Value::TextOrNull(req.task_tracker),
+                     Value::Int(req.epoch),
+                     Value::Int(req.now_ms),
+                     Value::Int(req.max_jobs)};
   // One statement, so no explicit transaction: atomic by itself, one round trip.
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kClaim, p));
   std::vector<std::pair<int64_t, JobRecord>> claimed;
@@ -670,8 +680,7 @@ Status JobStore::RequeueOne(std::string_view job_id, int64_t epoch, int64_t now_
   return FencedRequeue(impl_.get(), job_id, epoch, std::nullopt, now_ms, false);
 }
 
-StatusOr<std::vector<JobRecord>> JobStore::ListExecutingBy(Owner owner,
-                                                           std::string_view identity) {
+StatusOr<std::vector<JobRecord>> JobStore::ListExecutingBy(Owner owner, std::string_view identity) {
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("identity", identity, kMaxIdentityBytes));
   // Executing rows are few (bounded by TaskTracker threads): scan their partial index.
   // SQLite without statistics would scan the table instead.
@@ -685,12 +694,7 @@ StatusOr<std::vector<JobRecord>> JobStore::ListExecutingBy(Owner owner,
   const std::string* texts = owner == Owner::kJobTracker ? jt : tt;
   const Value p[] = {Value::Text(identity)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(SqlText{texts[0], texts[1]}, p));
-  std::vector<JobRecord> out;
-  for (const Row& row : r.rows) {
-    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
-    out.push_back(std::move(rec));
-  }
-  return out;
+  return internal::DecodeRows<JobRecord>(r, internal::RecordFromRow);
 }
 
 StatusOr<std::vector<JobRecord>> JobStore::ListExecutingOlderThan(int64_t started_before_ms,
@@ -701,16 +705,11 @@ StatusOr<std::vector<JobRecord>> JobStore::ListExecutingOlderThan(int64_t starte
       internal::kJobColumns);
   const Value p[] = {Value::Int(started_before_ms), Value::Int(limit)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(sql), p));
-  std::vector<JobRecord> out;
-  for (const Row& row : r.rows) {
-    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
-    out.push_back(std::move(rec));
-  }
-  return out;
+  return internal::DecodeRows<JobRecord>(r, internal::RecordFromRow);
 }
 
-StatusOr<int64_t> JobStore::RequeueExecuting(Owner owner, std::string_view identity,
-                                             int64_t epoch, int64_t now_ms) {
+StatusOr<int64_t> JobStore::RequeueExecuting(Owner owner, std::string_view identity, int64_t epoch,
+                                             int64_t now_ms) {
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("identity", identity, kMaxIdentityBytes));
   int64_t moved = 0;
   Status s = impl_->Transaction([&](Connection* c) -> Status {
@@ -743,8 +742,17 @@ Status JobStore::DeadLetter(std::string_view job_id, int64_t epoch, std::string_
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(del), p));
     if (r.rows.empty()) return ExplainMiss(impl_.get(), c, job_id, epoch);
     const Row& row = r.rows[0];
-    const Value ins[] = {Value::Text(job_id), row[0], row[1], row[2], row[3], row[4], row[5],
-                         row[6], Value::Int(now_ms), Value::Blob(reason), row[7]};
+    const Value ins[] = {Value::Text(job_id),
+                         row[0],
+                         row[1],
+                         row[2],
+                         row[3],
+                         row[4],
+                         row[5],
+                         row[6],
+                         Value::Int(now_ms),
+                         Value::Blob(reason),
+                         row[7]};
     LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertDead, ins).status());
     const Value rel[] = {row[0], row[1], Value::Text(job_id)};
     return impl_->Run(c, kReleaseKey, rel).status();
@@ -771,12 +779,7 @@ StatusOr<std::vector<JobRecord>> JobStore::ListDefinitionsToGenerate(int64_t gen
       internal::kDefColumns);
   const Value p[] = {Value::Int(generated_before_ms), Value::Int(limit)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(sql), p));
-  std::vector<JobRecord> out;
-  for (const Row& row : r.rows) {
-    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::DefinitionFromRow(row));
-    out.push_back(std::move(rec));
-  }
-  return out;
+  return internal::DecodeRows<JobRecord>(r, internal::DefinitionFromRow);
 }
 
 Status JobStore::UpdateDefinition(const DefinitionChange& d, int64_t now_ms) {
@@ -789,11 +792,11 @@ Status JobStore::UpdateDefinition(const DefinitionChange& d, int64_t now_ms) {
       const Value rel[] = {r.rows[0][0], r.rows[0][1], Value::Text(d.job_id)};
       return impl_->Run(c, kReleaseKey, rel).status();
     }
-    const Value up[] = {Value::Text(d.job_id),
-                        d.last_generate_trigger_time_ms ? Value::Int(*d.last_generate_trigger_time_ms)
-                                                        : Value::Null(),
-                        d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(),
-                        Value::Int(now_ms)};
+    const Value up[] = {
+        Value::Text(d.job_id),
+        d.last_generate_trigger_time_ms ? Value::Int(*d.last_generate_trigger_time_ms)
+                                        : Value::Null(),
+        d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(), Value::Int(now_ms)};
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, kUpdateDef, up));
     if (r.affected == 0) return NotFound(fmt::format("definition {}: not found", d.job_id));
     return Status::Ok();
@@ -816,7 +819,8 @@ StatusOr<int64_t> JobStore::AddInstances(std::string_view definition_job_id,
     static const SqlText kDefState = Same("SELECT suspended FROM lts_job_def WHERE job_id = $1");
     const Value dp[] = {Value::Text(definition_job_id)};
     LTS_ASSIGN_OR_RETURN(QueryResult def, impl_->Run(c, kDefState, dp));
-    if (def.rows.empty()) return NotFound(fmt::format("definition {}: not found", definition_job_id));
+    if (def.rows.empty())
+      return NotFound(fmt::format("definition {}: not found", definition_job_id));
     if (def.rows[0][0].AsInt() != 0) {
       return FailedPrecondition(fmt::format("definition {}: suspended", definition_job_id));
     }
@@ -828,8 +832,7 @@ StatusOr<int64_t> JobStore::AddInstances(std::string_view definition_job_id,
     LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> ins, impl_->RunBatch(c, kInsertKey, keys));
     for (size_t i = 0; i < instances.size(); ++i) {
       if (ins[i].affected == 0) continue;
-      jobs.push_back(
-          JobParams(instances[i], instances[i].job_id, JobState::kExecutable, now_ms));
+      jobs.push_back(JobParams(instances[i], instances[i].job_id, JobState::kExecutable, now_ms));
     }
     LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertJob, jobs).status());
     added = static_cast<int64_t>(jobs.size());
@@ -927,8 +930,8 @@ StatusOr<int64_t> JobStore::Cancel(std::string_view group, std::string_view task
     const Value rel[] = {Value::Text(group), Value::Text(task_id), Value::Text(job_id)};
     LTS_RETURN_IF_ERROR(impl_->Run(c, kReleaseKey, rel).status());
     if (removed == 0) {
-      return NotFound(fmt::format("{}/{}: nothing waiting (running instances finish)", group,
-                                  task_id));
+      return NotFound(
+          fmt::format("{}/{}: nothing waiting (running instances finish)", group, task_id));
     }
     return Status::Ok();
   });

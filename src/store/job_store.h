@@ -179,8 +179,18 @@ struct FeedbackRecord {
 };
 
 enum class JobLogType : int32_t {
-  kReceive, kSent, kFinished, kResend, kFixedDead, kBiz, kUpdate, kDelete, kSuspend,
-  kResume, kDeadLetter, kRetry,
+  kReceive,
+  kSent,
+  kFinished,
+  kResend,
+  kFixedDead,
+  kBiz,
+  kUpdate,
+  kDelete,
+  kSuspend,
+  kResume,
+  kDeadLetter,
+  kRetry,
 };
 
 struct JobLogRecord {
@@ -214,8 +224,7 @@ struct DeadLetterEntry {
 };
 
 struct QueueCounts {
-  int64_t executable = 0, executing = 0, cron = 0, repeat = 0, suspended = 0,
-          dead_letter = 0;
+  int64_t executable = 0, executing = 0, cron = 0, repeat = 0, suspended = 0, dead_letter = 0;
 };
 
 class JobStore {
@@ -304,8 +313,8 @@ class JobStore {
   Status Pause(std::string_view node_group, std::string_view task_id, int64_t now_ms);
   // Undoes Pause. Returns the definition for a periodic job whose cycle must be
   // regenerated (no waiting instance left), nullopt otherwise.
-  StatusOr<std::optional<JobRecord>> Resume(std::string_view node_group,
-                                            std::string_view task_id, int64_t now_ms);
+  StatusOr<std::optional<JobRecord>> Resume(std::string_view node_group, std::string_view task_id,
+                                            int64_t now_ms);
   // Removes the definition and waiting instances; a running instance finishes (and then
   // releases the key). Returns how many rows were removed; kNotFound when none.
   StatusOr<int64_t> Cancel(std::string_view node_group, std::string_view task_id);

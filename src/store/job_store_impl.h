@@ -32,7 +32,8 @@ class JobStore::Impl {
     Status s;
     for (int attempt = 0; attempt < 5; ++attempt) {
       s = TransactionOnce(body);
-      if (s.code() != StatusCode::kAborted || s.message().find("fenced") != std::string_view::npos) {
+      if (s.code() != StatusCode::kAborted ||
+          s.message().find("fenced") != std::string_view::npos) {
         break;
       }
     }
@@ -42,7 +43,7 @@ class JobStore::Impl {
   // One statement in autocommit mode: atomic by itself, one round trip (reads, and
   // single-statement writes such as Claim).
   StatusOr<internal::QueryResult> RunAlone(const internal::SqlText& sql,
-                                       std::span<const internal::Value> params);
+                                           std::span<const internal::Value> params);
 
   // Helpers over a held connection.
   StatusOr<internal::QueryResult> Run(internal::Connection* c, const internal::SqlText& sql,
@@ -86,6 +87,18 @@ inline constexpr std::string_view kDefColumns =
 
 StatusOr<JobRecord> RecordFromRow(const Row& row);
 StatusOr<JobRecord> DefinitionFromRow(const Row& row);
+
+// Decodes every row of `r` with `decode` (Row -> StatusOr<T>); the first failure wins.
+template <typename T, typename Decode>
+StatusOr<std::vector<T>> DecodeRows(const QueryResult& r, Decode decode) {
+  std::vector<T> out;
+  out.reserve(r.rows.size());
+  for (const Row& row : r.rows) {
+    LTS_ASSIGN_OR_RETURN(T item, decode(row));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
 
 // The same text for both dialects.
 constexpr SqlText Same(std::string_view sql) { return SqlText{sql, sql}; }

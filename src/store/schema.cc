@@ -88,8 +88,7 @@ std::string ForDialect(std::string_view ddl, Dialect dialect) {
 std::string AdvisoryLockSql(std::string_view name, Dialect dialect) {
   if (dialect == Dialect::kSqlite) return "SELECT 1";
   return fmt::format(
-      "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '{}'))) t",
-      name);
+      "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '{}'))) t", name);
 }
 
 StatusOr<int> ReadSchemaVersion(Connection* conn) {
@@ -103,21 +102,23 @@ Status ApplyMigrations(Connection* conn, Dialect dialect, int target) {
   LTS_RETURN_IF_ERROR(conn->Begin());
   Status s = [&]() -> Status {
     LTS_RETURN_IF_ERROR(conn->Query(AdvisoryLockSql("migrate", dialect), {}).status());
-    LTS_RETURN_IF_ERROR(conn->Execute(ForDialect(
-        "CREATE TABLE IF NOT EXISTS lts_schema_version "
-        "(version {INT} PRIMARY KEY, applied_at {INT} NOT NULL)",
-        dialect)));
+    LTS_RETURN_IF_ERROR(
+        conn->Execute(ForDialect("CREATE TABLE IF NOT EXISTS lts_schema_version "
+                                 "(version {INT} PRIMARY KEY, applied_at {INT} NOT NULL)",
+                                 dialect)));
     LTS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
     if (current > LatestSchemaVersion()) {
-      return FailedPrecondition(fmt::format(
-          "schema version {} is newer than this build's {}", current, LatestSchemaVersion()));
+      return FailedPrecondition(fmt::format("schema version {} is newer than this build's {}",
+                                            current, LatestSchemaVersion()));
     }
     for (int v = current + 1; v <= target; ++v) {
       Status m = conn->Execute(ForDialect(kMigrations[v - 1], dialect));
       if (!m.ok()) return m.WithContext(fmt::format("migration {}", v));
-      const Value params[] = {Value::Int(v), Value::Int(static_cast<int64_t>(std::time(nullptr)) * 1000)};
+      const Value params[] = {Value::Int(v),
+                              Value::Int(static_cast<int64_t>(std::time(nullptr)) * 1000)};
       LTS_RETURN_IF_ERROR(
-          conn->Query("INSERT INTO lts_schema_version (version, applied_at) VALUES ($1, $2)", params)
+          conn->Query("INSERT INTO lts_schema_version (version, applied_at) VALUES ($1, $2)",
+                      params)
               .status());
     }
     return Status::Ok();

@@ -59,28 +59,17 @@ std::vector<Value> FilterParams(const ListFilter& f) {
           Value::Int(f.offset)};
 }
 
-template <typename T, typename Decode>
-StatusOr<std::vector<T>> DecodeRows(const QueryResult& r, Decode decode) {
-  std::vector<T> out;
-  out.reserve(r.rows.size());
-  for (const Row& row : r.rows) {
-    LTS_ASSIGN_OR_RETURN(T item, decode(row));
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
 }  // namespace
 
 // --- Dead-letter queue -------------------------------------------------------------------
 
 StatusOr<std::vector<DeadLetterEntry>> JobStore::ListDeadLetters(const ListFilter& filter) {
   LTS_RETURN_IF_ERROR(CheckFilter(filter));
-  static const std::string sql =
-      fmt::format("SELECT {} FROM lts_dead_job WHERE {} ORDER BY dead_at, job_id LIMIT $3 OFFSET $4",
-                  kDeadColumns, kFilterSql);
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM lts_dead_job WHERE {} ORDER BY dead_at, job_id LIMIT $3 OFFSET $4",
+      kDeadColumns, kFilterSql);
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(sql), FilterParams(filter)));
-  return DecodeRows<DeadLetterEntry>(r, DeadFromRow);
+  return internal::DecodeRows<DeadLetterEntry>(r, DeadFromRow);
 }
 
 StatusOr<DeadLetterEntry> JobStore::GetDeadLetter(std::string_view job_id) {
@@ -153,8 +142,8 @@ Status JobStore::AddFeedback(std::span<const FeedbackRecord> records, int64_t no
     LTS_RETURN_IF_ERROR(internal::CheckMessage("payload", f.payload));
     rows.push_back({Value::Text(f.client_group), Value::Int(now_ms), Value::Blob(f.payload)});
   }
-  static const SqlText kInsert = Same(
-      "INSERT INTO lts_feedback (client_group, gmt_created, payload) VALUES ($1, $2, $3)");
+  static const SqlText kInsert =
+      Same("INSERT INTO lts_feedback (client_group, gmt_created, payload) VALUES ($1, $2, $3)");
   return impl_->Transaction(
       [&](Connection* c) -> Status { return impl_->RunBatch(c, kInsert, rows).status(); });
 }
@@ -168,7 +157,7 @@ StatusOr<std::vector<FeedbackRecord>> JobStore::TakeFeedback(std::string_view cl
       "ORDER BY id LIMIT $2");
   const Value p[] = {Value::Text(client_group), Value::Int(max)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kTake, p));
-  return DecodeRows<FeedbackRecord>(r, [](const Row& row) -> StatusOr<FeedbackRecord> {
+  return internal::DecodeRows<FeedbackRecord>(r, [](const Row& row) -> StatusOr<FeedbackRecord> {
     return FeedbackRecord{row[0].AsInt(), row[1].AsString(), row[2].AsInt(), row[3].AsString()};
   });
 }
@@ -245,7 +234,7 @@ StatusOr<std::vector<JobLogRecord>> JobStore::QueryJobLog(std::string_view node_
   const Value p[] = {Value::Text(node_group), Value::Text(task_id), Value::Int(before_id),
                      Value::Int(limit)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kQuery, p));
-  return DecodeRows<JobLogRecord>(r, [](const Row& row) -> StatusOr<JobLogRecord> {
+  return internal::DecodeRows<JobLogRecord>(r, [](const Row& row) -> StatusOr<JobLogRecord> {
     JobLogRecord l;
     l.id = row[0].AsInt();
     l.node_group = row[1].AsString();
@@ -280,8 +269,7 @@ Status JobStore::AppendBizLog(std::span<const BizLogRecord> records) {
   static const SqlText kAddTable =
       Same("INSERT INTO lts_bizlog_table (n, row_count, created_at) VALUES ($1, 0, $2)");
   static const SqlText kSetCount = Same("UPDATE lts_bizlog_table SET row_count = $2 WHERE n = $1");
-  static const SqlText kOldest =
-      Same("SELECT n FROM lts_bizlog_table ORDER BY n LIMIT $1");
+  static const SqlText kOldest = Same("SELECT n FROM lts_bizlog_table ORDER BY n LIMIT $1");
   static const SqlText kCount = Same("SELECT count(*) FROM lts_bizlog_table");
   static const SqlText kForget = Same("DELETE FROM lts_bizlog_table WHERE n = $1");
   std::vector<std::string> dropped;
@@ -392,9 +380,9 @@ StatusOr<std::vector<BizLogRecord>> JobStore::QueryBizLog(std::string_view job_i
 
 StatusOr<std::vector<JobRecord>> JobStore::List(Queue queue, const ListFilter& filter) {
   LTS_RETURN_IF_ERROR(CheckFilter(filter));
-  static const std::string jobs = fmt::format(
-      "SELECT {} FROM lts_job WHERE state = $5 AND {} ORDER BY seq LIMIT $3 OFFSET $4",
-      internal::kJobColumns, kFilterSql);
+  static const std::string jobs =
+      fmt::format("SELECT {} FROM lts_job WHERE state = $5 AND {} ORDER BY seq LIMIT $3 OFFSET $4",
+                  internal::kJobColumns, kFilterSql);
   static const std::string defs = fmt::format(
       "SELECT {} FROM lts_job_def WHERE (kind = $5 OR $5 < 0) AND (suspended = $6 OR $6 < 0) "
       "AND {} ORDER BY grp, task_id LIMIT $3 OFFSET $4",
@@ -403,13 +391,13 @@ StatusOr<std::vector<JobRecord>> JobStore::List(Queue queue, const ListFilter& f
   auto from_jobs = [&](JobState state) -> StatusOr<std::vector<JobRecord>> {
     p.push_back(Value::Int(static_cast<int64_t>(state)));
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(jobs), p));
-    return DecodeRows<JobRecord>(r, internal::RecordFromRow);
+    return internal::DecodeRows<JobRecord>(r, internal::RecordFromRow);
   };
   auto from_defs = [&](int64_t kind, int64_t suspended) -> StatusOr<std::vector<JobRecord>> {
     p.push_back(Value::Int(kind));
     p.push_back(Value::Int(suspended));
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(Same(defs), p));
-    return DecodeRows<JobRecord>(r, internal::DefinitionFromRow);
+    return internal::DecodeRows<JobRecord>(r, internal::DefinitionFromRow);
   };
   switch (queue) {
     case Queue::kExecutable:
@@ -423,9 +411,9 @@ StatusOr<std::vector<JobRecord>> JobStore::List(Queue queue, const ListFilter& f
     case Queue::kSuspended: {
       // Suspended definitions, then suspended one-off instances: the page is cut from
       // their concatenation.
-      const ListFilter whole{filter.node_group, filter.task_id_prefix, 0,
-                             static_cast<int>(std::min<int64_t>(filter.offset + filter.limit,
-                                                                kMaxListLimit))};
+      const ListFilter whole{
+          filter.node_group, filter.task_id_prefix, 0,
+          static_cast<int>(std::min<int64_t>(filter.offset + filter.limit, kMaxListLimit))};
       p = FilterParams(whole);
       LTS_ASSIGN_OR_RETURN(std::vector<JobRecord> out, from_defs(-1, 1));
       p = FilterParams(whole);

@@ -1,8 +1,8 @@
 #include "store/job_codec.h"
 
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "testing/status_matchers.h"
 

@@ -3,12 +3,12 @@
 
 #include "store/job_store.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "store_test_util.h"
 
@@ -16,10 +16,10 @@ namespace lts::store {
 namespace {
 
 using ::lts::testing::StatusIs;
-using testing::MakeCron;
-using testing::MakeJob;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::MakeCron;
+using testing::MakeJob;
 
 constexpr int64_t kNow = 10000;
 
@@ -31,8 +31,7 @@ class JobStoreTest : public ::testing::Test {
   }
 
   SubmitResult Submit1(const JobRecord& r, bool with_first_instance = true) {
-    StatusOr<std::vector<SubmitResult>> res =
-        store_->Submit({&r, 1}, kNow, with_first_instance);
+    StatusOr<std::vector<SubmitResult>> res = store_->Submit({&r, 1}, kNow, with_first_instance);
     EXPECT_OK(res);
     return res.ok() ? (*res)[0] : SubmitResult{res.status(), false, ""};
   }
@@ -66,7 +65,8 @@ class JobStoreTest : public ::testing::Test {
 TEST(OpenJobStoreTest, BadUrlIsInvalidArgumentNamingIt) {
   EXPECT_THAT(OpenJobStore("mysql://x").status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("mysql://x")));
-  EXPECT_THAT(OpenJobStore("sqlite://").status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("sqlite://")));
+  EXPECT_THAT(OpenJobStore("sqlite://").status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("sqlite://")));
   StoreOptions bad;
   bad.pg_schema = "Robert'); DROP TABLE x;--";
   EXPECT_THAT(OpenJobStore("postgresql://127.0.0.1:1/x", bad).status(),
@@ -78,10 +78,10 @@ TEST_F(JobStoreTest, OpensAtTheLatestSchemaVersion) {
 }
 
 TEST_F(JobStoreTest, ClaimOrdersByPriorityThenTriggerTimeThenSubmission) {
-  std::vector<JobRecord> jobs = {MakeJob("late", "g1", 100, 3000), MakeJob("b", "g1", 100, 2000),
-                                 MakeJob("a", "g1", 100, 2000), MakeJob("urgent", "g1", 5, 9000),
-                                 MakeJob("future", "g1", 1, kNow + 1),
-                                 MakeJob("other", "g2", 1, 1000)};
+  std::vector<JobRecord> jobs = {
+      MakeJob("late", "g1", 100, 3000),     MakeJob("b", "g1", 100, 2000),
+      MakeJob("a", "g1", 100, 2000),        MakeJob("urgent", "g1", 5, 9000),
+      MakeJob("future", "g1", 1, kNow + 1), MakeJob("other", "g2", 1, 1000)};
   ASSERT_OK(store_->Submit(jobs, kNow));
   std::vector<JobRecord> claimed = Claim("g1", 10);
   EXPECT_THAT(TaskIds(claimed), ElementsAre("urgent", "b", "a", "late"));
@@ -204,7 +204,8 @@ TEST_F(JobStoreTest, OlderEpochIsFenced) {
                        store_->RequeueExecuting(JobStore::Owner::kJobTracker, "jt1", 6, kNow));
   EXPECT_EQ(moved, 1);
   EXPECT_TRUE(Claim("g1", 1, /*epoch=*/5).empty());
-  EXPECT_THAT(store_->Complete(Done(claimed[0], 5)).status, StatusIs(StatusCode::kAborted, ::testing::_));
+  EXPECT_THAT(store_->Complete(Done(claimed[0], 5)).status,
+              StatusIs(StatusCode::kAborted, ::testing::_));
   std::vector<JobRecord> again = Claim("g1", 1, /*epoch=*/6, kNow, "jt2");
   ASSERT_EQ(again.size(), 1u);
   EXPECT_OK(store_->Complete(Done(again[0], 6)).status);
@@ -223,7 +224,8 @@ TEST_F(JobStoreTest, RetryAndReturnToQueueMoveBackToExecutable) {
   c = Claim("g1", 1);
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].retry_times, 1);
-  EXPECT_THAT(store_->Retry("NOSUCHJOB", 1, kNow, kNow), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(store_->Retry("NOSUCHJOB", 1, kNow, kNow),
+              StatusIs(StatusCode::kNotFound, ::testing::_));
 }
 
 TEST_F(JobStoreTest, DeadLetterQueueKeepsTheJobAndCanRetryIt) {
@@ -240,14 +242,16 @@ TEST_F(JobStoreTest, DeadLetterQueueKeepsTheJobAndCanRetryIt) {
   EXPECT_EQ(counts.dead_letter, 1);
   EXPECT_EQ(counts.executing, 0);
   ASSERT_OK(store_->RetryDeadLetter(c[0].job_id, kNow));
-  EXPECT_THAT(store_->GetDeadLetter(c[0].job_id).status(), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(store_->GetDeadLetter(c[0].job_id).status(),
+              StatusIs(StatusCode::kNotFound, ::testing::_));
   c = Claim("g1", 1);
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].retry_times, 0);
   // A key taken meanwhile blocks the retry.
   ASSERT_OK(store_->DeadLetter(c[0].job_id, 1, "again", kNow));
   ASSERT_OK(Submit1(MakeJob("t1")).status);
-  EXPECT_THAT(store_->RetryDeadLetter(c[0].job_id, kNow), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(store_->RetryDeadLetter(c[0].job_id, kNow),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
   EXPECT_OK(store_->DeleteDeadLetter(c[0].job_id));
 }
 
@@ -278,7 +282,8 @@ TEST_F(JobStoreTest, RelyCronCreatesTheNextCycleWithTheCompletion) {
   done = Done(c[0]);
   done.definition = DefinitionChange{s.job_id, std::nullopt, std::nullopt, true};
   ASSERT_OK(store_->Complete(done).status);
-  EXPECT_THAT(store_->GetDefinition(s.job_id).status(), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(store_->GetDefinition(s.job_id).status(),
+              StatusIs(StatusCode::kNotFound, ::testing::_));
   EXPECT_OK(Submit1(MakeJob("c1")).status);
 }
 
@@ -371,8 +376,8 @@ TEST_F(JobStoreTest, NonRelyInstancesAreGeneratedAndReplacedWithTheirDefinition)
 }
 
 TEST_F(JobStoreTest, FeedbackNodeGroupsAndJobLog) {
-  std::vector<FeedbackRecord> fb = {{0, "client", 0, "r1"}, {0, "client", 0, "r2"},
-                                    {0, "other", 0, "x"}};
+  std::vector<FeedbackRecord> fb = {
+      {0, "client", 0, "r1"}, {0, "client", 0, "r2"}, {0, "other", 0, "x"}};
   ASSERT_OK(store_->AddFeedback(fb, kNow));
   ASSERT_OK_AND_ASSIGN(auto taken, store_->TakeFeedback("client", 10));
   ASSERT_EQ(taken.size(), 2u);
@@ -384,9 +389,11 @@ TEST_F(JobStoreTest, FeedbackNodeGroupsAndJobLog) {
   ASSERT_OK(store_->AddNodeGroup("TASK_TRACKER", "g1", kNow));
   ASSERT_OK(store_->AddNodeGroup("TASK_TRACKER", "g1", kNow));
   ASSERT_OK(store_->AddNodeGroup("TASK_TRACKER", "g0", kNow));
-  EXPECT_THAT(store_->ListNodeGroups("TASK_TRACKER").value_or(std::vector<std::string>{}), ElementsAre("g0", "g1"));
+  EXPECT_THAT(store_->ListNodeGroups("TASK_TRACKER").value_or(std::vector<std::string>{}),
+              ElementsAre("g0", "g1"));
   ASSERT_OK(store_->DeleteNodeGroup("TASK_TRACKER", "g0"));
-  EXPECT_THAT(store_->ListNodeGroups("TASK_TRACKER").value_or(std::vector<std::string>{}), ElementsAre("g1"));
+  EXPECT_THAT(store_->ListNodeGroups("TASK_TRACKER").value_or(std::vector<std::string>{}),
+              ElementsAre("g1"));
 
   std::vector<JobLogRecord> logs;
   for (int i = 0; i < 5; ++i) {
@@ -418,8 +425,8 @@ TEST_F(JobStoreTest, BizLogRotatesTablesByCountAndQueriesAcrossThem) {
   for (int i = 0; i < 4; ++i) {
     std::vector<BizLogRecord> batch;
     for (int k = 0; k < 2; ++k) {
-      batch.push_back({0, 0, (k == 0 ? "JA" : "JB"), "g1", "t1", kNow + i, 1,
-                       fmt::format("{}-{}", i, k)});
+      batch.push_back(
+          {0, 0, (k == 0 ? "JA" : "JB"), "g1", "t1", kNow + i, 1, fmt::format("{}-{}", i, k)});
     }
     ASSERT_OK(store_->AppendBizLog(batch));
   }
@@ -447,7 +454,8 @@ TEST_F(JobStoreTest, ListAndCountWithFilters) {
   ASSERT_OK_AND_ASSIGN(auto l, store_->List(Queue::kExecutable, f));
   EXPECT_THAT(TaskIds(l), ElementsAre("order-1", "order-2"));
   f.offset = 1;
-  EXPECT_THAT(TaskIds(store_->List(Queue::kExecutable, f).value_or(std::vector<JobRecord>{})), ElementsAre("order-2"));
+  EXPECT_THAT(TaskIds(store_->List(Queue::kExecutable, f).value_or(std::vector<JobRecord>{})),
+              ElementsAre("order-2"));
   ASSERT_OK_AND_ASSIGN(auto crons, store_->List(Queue::kCron, {}));
   EXPECT_THAT(TaskIds(crons), ElementsAre("c1"));
   ASSERT_OK_AND_ASSIGN(QueueCounts c, store_->Counts());
@@ -471,12 +479,24 @@ TEST_F(JobStoreTest, HostileStringsRoundTripOrAreRefused) {
     for (int field = 0; field < 6; ++field) {
       JobRecord r = MakeJob(fmt::format("h{}", field));
       switch (field) {
-        case 0: r.job.task_id = h; break;
-        case 1: r.job.ext_params["k"] = h; break;
-        case 2: r.job.submit_node_group = h; break;
-        case 3: r.internal_params["__LTS_Seq_Id"] = h; break;
-        case 4: r.real_task_id = h; break;
-        case 5: r.job.ext_params[h.substr(0, 100)] = "v"; break;
+        case 0:
+          r.job.task_id = h;
+          break;
+        case 1:
+          r.job.ext_params["k"] = h;
+          break;
+        case 2:
+          r.job.submit_node_group = h;
+          break;
+        case 3:
+          r.internal_params["__LTS_Seq_Id"] = h;
+          break;
+        case 4:
+          r.real_task_id = h;
+          break;
+        case 5:
+          r.job.ext_params[h.substr(0, 100)] = "v";
+          break;
       }
       ASSERT_OK_AND_ASSIGN(auto res, store_->Submit({&r, 1}, kNow));
       if (!res[0].status.ok()) {

@@ -4,6 +4,7 @@
 
 #pragma once
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -12,8 +13,6 @@
 #include <optional>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "fmt/format.h"
 #include "store/job_store.h"
@@ -34,7 +33,8 @@ inline bool PgExec(const std::string& url, const std::string& sql) {
   PGconn* conn = PQconnectdb(url.c_str());
   bool ok = false;
   if (PQstatus(conn) == CONNECTION_OK) {
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(conn, sql.c_str());
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
@@ -57,7 +57,8 @@ class StoreLocation {
     }
   }
   ~StoreLocation() {
-    if (kPostgres && !url_.empty()) PgExec(url_, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema_));
+    if (kPostgres && !url_.empty())
+      PgExec(url_, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema_));
   }
   bool available() const { return !url_.empty(); }
   const std::string& url() const { return url_; }
@@ -80,8 +81,8 @@ class StoreLocation {
   std::string schema_;
 };
 
-#define LTS_SKIP_WITHOUT_STORE(location)                                                 \
-  do {                                                                                   \
+#define LTS_SKIP_WITHOUT_STORE(location)                                                  \
+  do {                                                                                    \
     if (!(location).available()) GTEST_SKIP() << "LTS_TEST_PG is not set: no PostgreSQL"; \
   } while (false)
 

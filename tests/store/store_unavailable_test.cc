@@ -2,14 +2,13 @@
 // lost. SQLite: another connection holds the write lock past busy_timeout. PostgreSQL:
 // a private server (never the shared LTS_TEST_PG one) is stopped and started again.
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "store_test_util.h"
 #include "testing/free_port.h"
@@ -71,11 +70,14 @@ class PrivatePostgres {
           Start();
   }
   ~PrivatePostgres() {
-    if (ok_) Run(fmt::format("{}{}/pg_ctl -D {}/data -m immediate -w stop > /dev/null 2>&1", as_,
-                             bin_, dir_.path()));
+    if (ok_)
+      Run(fmt::format("{}{}/pg_ctl -D {}/data -m immediate -w stop > /dev/null 2>&1", as_, bin_,
+                      dir_.path()));
   }
   bool ok() const { return ok_; }
-  std::string url() const { return fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", port_); }
+  std::string url() const {
+    return fmt::format("postgresql://postgres@127.0.0.1:{}/postgres", port_);
+  }
 
   bool Start() {
     return Run(fmt::format(
@@ -116,8 +118,8 @@ TEST(StoreUnavailableTest, PostgresGoneIsUnavailableAndNothingAcceptedIsLost) {
   EXPECT_EQ(OpenJobStore(pg.url(), o).status().code(), StatusCode::kUnavailable);
 
   ASSERT_TRUE(pg.Start());
-  ASSERT_TRUE(lts::testing::WaitFor([&] { return store->Counts().ok(); },
-                                    std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      lts::testing::WaitFor([&] { return store->Counts().ok(); }, std::chrono::seconds(30)));
   EXPECT_EQ(store->Counts()->executable, 100);
   ASSERT_OK(store->Submit(Jobs(10, "b"), kNow));
   ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> claimed, store->Claim(req));

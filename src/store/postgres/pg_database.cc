@@ -51,7 +51,8 @@ bool IsConnectionState(std::string_view sqlstate) {
 
 class PgConnection final : public Connection {
  public:
-  PgConnection(const PgOptions& options, std::string name) : options_(options), name_(std::move(name)) {}
+  PgConnection(const PgOptions& options, std::string name)
+      : options_(options), name_(std::move(name)) {}
   ~PgConnection() override { Close(); }
 
   // (Re)connects; forgets every prepared statement.
@@ -248,7 +249,8 @@ class PgConnection final : public Connection {
         break;
       }
     }
-    if (first_error.ok() && PQpipelineSync(conn_) != 1) first_error = Broken(sql, PQerrorMessage(conn_));
+    if (first_error.ok() && PQpipelineSync(conn_) != 1)
+      first_error = Broken(sql, PQerrorMessage(conn_));
     if (!first_error.ok()) {
       PQexitPipelineMode(conn_);
       return first_error;
@@ -306,8 +308,8 @@ class PgConnection final : public Connection {
     if (PQstatus(conn_) != CONNECTION_OK || sqlstate.empty() || IsConnectionState(sqlstate)) {
       return Broken(sql, msg);
     }
-    const std::string text = fmt::format("{}: {} [{}] running {}", name_, msg, sqlstate,
-                                         sql.substr(0, 80));
+    const std::string text =
+        fmt::format("{}: {} [{}] running {}", name_, msg, sqlstate, sql.substr(0, 80));
     if (sqlstate == "23505") return AlreadyExists(text);
     if (sqlstate == "40001" || sqlstate == "40P01") return Aborted(text);
     if (sqlstate == "42P01") return NotFound(text);
@@ -343,7 +345,8 @@ class PgConnection final : public Connection {
             break;
           case kInt2Oid:
             v.kind = Value::Kind::kInt;
-            v.i = static_cast<int16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+            v.i = static_cast<int16_t>((static_cast<uint8_t>(p[0]) << 8) |
+                                       static_cast<uint8_t>(p[1]));
             break;
           case kBoolOid:
             v.kind = Value::Kind::kInt;
@@ -362,8 +365,8 @@ class PgConnection final : public Connection {
           case kVoidOid:
             break;
           default:
-            return Internal(fmt::format("{}: unsupported result column type {}", name_,
-                                        PQftype(res, c)));
+            return Internal(
+                fmt::format("{}: unsupported result column type {}", name_, PQftype(res, c)));
         }
       }
       out->rows.push_back(std::move(row));

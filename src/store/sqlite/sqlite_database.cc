@@ -163,7 +163,7 @@ class SqliteConnection final : public Connection {
             break;
           default: {
             v.kind = sqlite3_column_type(stmt, c) == SQLITE_BLOB ? Value::Kind::kBlob
-                                                                  : Value::Kind::kText;
+                                                                 : Value::Kind::kText;
             const void* p = sqlite3_column_blob(stmt, c);
             const int len = sqlite3_column_bytes(stmt, c);
             if (p != nullptr) v.bytes.assign(static_cast<const char*>(p), static_cast<size_t>(len));
@@ -221,10 +221,10 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const std::string name = "sqlite:" + options.path;
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(options.path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      options.path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+      nullptr);
   if (rc != SQLITE_OK) {
     Status s = Unavailable(fmt::format("{}: cannot open: {}", name,
                                        db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));

@@ -16,8 +16,8 @@
 namespace lts::store::internal {
 
 struct SqliteOptions {
-  std::string path;               // File path, or ":memory:".
-  bool synchronous_full = true;   // PRAGMA synchronous=FULL (else NORMAL).
+  std::string path;                // File path, or ":memory:".
+  bool synchronous_full = true;    // PRAGMA synchronous=FULL (else NORMAL).
   int64_t busy_timeout_ms = 5000;  // Lock waits longer than this give kUnavailable.
 };
 
