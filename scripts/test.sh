@@ -167,15 +167,15 @@ run_fuzz() {
   return "$rc"
 }
 
-# run_tsan: the tests of the concurrent modules (base, net, rpc) under ThreadSanitizer, in
+# run_tsan: the tests of the concurrent modules (base, net, rpc, store) under ThreadSanitizer, in
 # build-tsan/. Any report fails the run (halt_on_error).
 run_tsan() {
   local t
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_SANITIZE_THREAD=ON \
     -DLTS_BUILD_BENCH=OFF -DLTS_WERROR=ON || return
-  lts_with_build_lock cmake --build build-tsan -j"$JOBS" --target base_test net_test rpc_test \
+  lts_with_build_lock cmake --build build-tsan -j"$JOBS" --target base_test net_test rpc_test store_test \
     || return
-  for t in base_test net_test rpc_test; do
+  for t in base_test net_test rpc_test store_test; do
     echo "+ build-tsan/bin/$t"
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "build-tsan/bin/$t" \
       --gtest_brief=1 || return
@@ -185,10 +185,12 @@ run_tsan() {
 # run_thread_safety: clang's -Wthread-safety analysis over every source file (GUARDED_BY,
 # REQUIRES, ... from base/mutex.h expand to nothing under GCC).
 run_thread_safety() {
-  local f failed=0
+  local f failed=0 pq
+  pq=$(pkg-config --cflags libpq 2>/dev/null)  # src/store/postgres includes libpq-fe.h
   while IFS= read -r f; do
+    # shellcheck disable=SC2086
     clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
-      -Isrc -Iinclude -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 "$f" || { echo "in $f" >&2; failed=1; }
+      -Isrc -Iinclude $pq -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 "$f" || { echo "in $f" >&2; failed=1; }
   done < <(find src -name '*.cc' | sort)
   return "$failed"
 }
