@@ -422,7 +422,9 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
     return !is_def(r) || (with_first_instance && r.job.rely_on_prev_cycle);
   };
 
+  const std::vector<std::string> chosen_ids = ids;
   Status s = impl_->Transaction([&](Connection* c) -> Status {
+    ids = chosen_ids;  // A retried attempt starts from the same ids.
     std::vector<std::vector<Value>> keys;
     keys.reserve(valid.size());
     for (size_t i : valid) {
