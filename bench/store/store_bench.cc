@@ -88,22 +88,111 @@ struct Figures {
   double p50_1m_us = 0, p99_1m_us = 0;
 };
 
-// Claims kLatencyClaim jobs kLatencyRounds times; returns {p50, p99} in microseconds.
-std::pair<double, double> ClaimLatency(JobStore* store, const std::string& group) {
-  std::vector<double> us;
+// One Claim(kLatencyClaim) on `group`, in microseconds.
+double ClaimOnce(JobStore* store, const std::string& group) {
   ClaimRequest req{group, "jt-bench", "tt-bench", 1, kLatencyClaim, kNow};
-  for (int i = 0; i < kLatencyRounds; ++i) {
-    const auto t0 = Clock::now();
-    auto r = store->Claim(req);
-    const auto t1 = Clock::now();
-    if (!r.ok() || r->size() != static_cast<size_t>(kLatencyClaim)) {
-      Die(fmt::format("claim on {}: {}", group, r.ok() ? "too few jobs" : r.status().ToString()));
-    }
-    us.push_back(Seconds(t0, t1) * 1e6);
+  const auto t0 = Clock::now();
+  auto r = store->Claim(req);
+  const auto t1 = Clock::now();
+  if (!r.ok() || r->size() != static_cast<size_t>(kLatencyClaim)) {
+    Die(fmt::format("claim on {}: {}", group, r.ok() ? "too few jobs" : r.status().ToString()));
   }
+  return Seconds(t0, t1) * 1e6;
+}
+
+std::pair<double, double> P50P99(std::vector<double> us) {
   std::sort(us.begin(), us.end());
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
+
+// Where the bench's databases live: one per use ("main", "q10k", "q1m"), so that the
+// latency queues hold exactly 10k and 1M jobs.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual bool postgres() const = 0;
+  virtual std::unique_ptr<JobStore> Open(const std::string& name) = 0;
+  // Runs raw SQL (bulk loads, ANALYZE) on database `name`.
+  virtual void Exec(const std::string& name, const std::vector<std::string>& sqls) = 0;
+};
+
+class SqliteBackend final : public Backend {
+ public:
+  explicit SqliteBackend(bool sync_full) : sync_full_(sync_full) {}
+  ~SqliteBackend() override {
+    for (const std::string& path : paths_) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    }
+  }
+  bool postgres() const override { return false; }
+  std::string Path(const std::string& name) const {
+    return fmt::format("{}/bench_store_{}_{}.db", std::filesystem::temp_directory_path().string(),
+                       ::getpid(), name);
+  }
+  std::unique_ptr<JobStore> Open(const std::string& name) override {
+    paths_.push_back(Path(name));
+    lts::store::StoreOptions o;
+    o.sqlite_synchronous_full = sync_full_;
+    auto store = lts::store::OpenJobStore("sqlite://" + paths_.back(), o);
+    if (!store.ok()) Die(store.status().ToString());
+    return std::move(*store);
+  }
+  void Exec(const std::string& name, const std::vector<std::string>& sqls) override {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(Path(name).c_str(), &raw) != SQLITE_OK) Die("cannot open " + Path(name));
+    sqlite3_busy_timeout(raw, 10000);
+    for (const std::string& sql : sqls) {
+      char* err = nullptr;
+      if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) Die(err);
+    }
+    sqlite3_close(raw);
+  }
+
+ private:
+  const bool sync_full_;
+  std::vector<std::string> paths_;
+};
+
+class PgBackend final : public Backend {
+ public:
+  explicit PgBackend(std::string url) : url_(std::move(url)) {}
+  ~PgBackend() override {
+    for (const std::string& schema : schemas_) {
+      Exec1(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema), "");
+    }
+  }
+  bool postgres() const override { return true; }
+  std::string Schema(const std::string& name) const {
+    return fmt::format("bench_store_{}_{}", ::getpid(), name);
+  }
+  std::unique_ptr<JobStore> Open(const std::string& name) override {
+    schemas_.push_back(Schema(name));
+    lts::store::StoreOptions o;
+    o.pg_schema = schemas_.back();
+    auto store = lts::store::OpenJobStore(url_, o);
+    if (!store.ok()) Die(store.status().ToString());
+    return std::move(*store);
+  }
+  void Exec(const std::string& name, const std::vector<std::string>& sqls) override {
+    for (const std::string& sql : sqls) Exec1(sql, Schema(name));
+  }
+
+ private:
+  void Exec1(const std::string& sql, const std::string& schema) {
+    PGconn* raw = PQconnectdb(url_.c_str());
+    if (PQstatus(raw) != CONNECTION_OK) Die(PQerrorMessage(raw));
+    PQsetNoticeProcessor(
+        raw, [](void*, const char*) {}, nullptr);
+    if (!schema.empty()) PQclear(PQexec(raw, fmt::format("SET search_path TO {}", schema).c_str()));
+    PGresult* r = PQexec(raw, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(raw);
+  }
+
+  const std::string url_;
+  std::vector<std::string> schemas_;
+};
 
 std::string Hex(const std::string& bytes) {
   std::string out;
@@ -140,8 +229,16 @@ std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_
       postgres ? "VACUUM ANALYZE" : "ANALYZE"};
 }
 
-Figures Run(JobStore* store, int64_t submissions, int64_t big_queue,
-            const std::function<void(const std::vector<std::string>&)>& exec, bool postgres) {
+// Lets the disk settle before a latency measurement: every claim commits (and fsyncs), so
+// the writeback of a bulk load still in progress would be measured instead of the claim.
+std::string SettleSql(bool postgres) {
+  return postgres ? "CHECKPOINT" : "PRAGMA wal_checkpoint(TRUNCATE)";
+}
+
+Figures Run(Backend* backend, int64_t submissions, int64_t big_queue) {
+  const bool postgres = backend->postgres();
+  std::unique_ptr<JobStore> main_store = backend->Open("main");
+  JobStore* store = main_store.get();
   Figures f;
   double cpu0 = CpuSeconds();
   auto t0 = Clock::now();
@@ -174,16 +271,26 @@ Figures Run(JobStore* store, int64_t submissions, int64_t big_queue,
   f.claim_complete_per_s = static_cast<double>(done) / Seconds(t0, t1);
   f.claim_complete_per_cpu_s = static_cast<double>(done) / (CpuSeconds() - cpu0);
 
-  SubmitAll(store, "q10k", 10000);
-  exec({postgres ? "VACUUM ANALYZE" : "ANALYZE"});
-  std::tie(f.p50_10k_us, f.p99_10k_us) = ClaimLatency(store, "q10k");
-
+  // Two databases, one queue each, measured in alternation: a slow fsync of the shared
+  // disk then hits both sides alike instead of whichever ran at that moment.
+  std::unique_ptr<JobStore> small = backend->Open("q10k");
+  SubmitAll(small.get(), "q10k", 10000);
+  backend->Exec("q10k", {postgres ? "VACUUM ANALYZE" : "ANALYZE", SettleSql(postgres)});
+  std::unique_ptr<JobStore> large = backend->Open("q1m");
   t0 = Clock::now();
-  exec(BulkSql(postgres, "q1m", big_queue));
+  backend->Exec("q1m", BulkSql(postgres, "q1m", big_queue));
   t1 = Clock::now();
+  backend->Exec("q1m", {SettleSql(postgres)});
+  ::sync();
   std::printf("  (built the %lld-job queue in %.1f s)\n", static_cast<long long>(big_queue),
               Seconds(t0, t1));
-  std::tie(f.p50_1m_us, f.p99_1m_us) = ClaimLatency(store, "q1m");
+  std::vector<double> us_small, us_large;
+  for (int i = 0; i < kLatencyRounds; ++i) {
+    us_small.push_back(ClaimOnce(small.get(), "q10k"));
+    us_large.push_back(ClaimOnce(large.get(), "q1m"));
+  }
+  std::tie(f.p50_10k_us, f.p99_10k_us) = P50P99(us_small);
+  std::tie(f.p50_1m_us, f.p99_1m_us) = P50P99(us_large);
   return f;
 }
 
@@ -226,55 +333,20 @@ int main(int argc, char** argv) {
   if (pg.empty()) {
     std::printf("postgresql: skipped (no --pg URL and LTS_TEST_PG unset)\n");
   } else {
-    const std::string schema = fmt::format("bench_store_{}", ::getpid());
-    lts::store::StoreOptions o;
-    o.pg_schema = schema;
-    auto store = lts::store::OpenJobStore(pg, o);
-    if (!store.ok()) Die(store.status().ToString());
-    PGconn* raw = PQconnectdb(pg.c_str());
-    if (PQstatus(raw) != CONNECTION_OK) Die(PQerrorMessage(raw));
-    PQsetNoticeProcessor(
-        raw, [](void*, const char*) {}, nullptr);
-    auto exec = [&](const std::vector<std::string>& sqls) {
-      PQclear(PQexec(raw, fmt::format("SET search_path TO {}", schema).c_str()));
-      for (const std::string& sql : sqls) {
-        PGresult* r = PQexec(raw, sql.c_str());
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(PQresultErrorMessage(r));
-        PQclear(r);
-      }
-    };
-    std::printf("postgresql (%s, schema %s):\n", pg.c_str(), schema.c_str());
-    Figures f = Run(store->get(), quick ? 40000 : 200000, big, exec, true);
+    std::printf("postgresql (%s, a scratch schema per database):\n", pg.c_str());
+    PgBackend backend(pg);
+    Figures f = Run(&backend, quick ? 40000 : 200000, big);
     results.emplace_back("postgresql", f);
     Print("postgresql", f);
-    store->reset();
-    PQclear(PQexec(raw, fmt::format("DROP SCHEMA {} CASCADE", schema).c_str()));
-    PQfinish(raw);
   }
 
   if (sqlite) {
-    const std::string path = fmt::format("{}/bench_store_{}.db",
-                                         std::filesystem::temp_directory_path().string(), getpid());
-    lts::store::StoreOptions o;
-    o.sqlite_synchronous_full = sync_full;
-    auto store = lts::store::OpenJobStore("sqlite://" + path, o);
-    if (!store.ok()) Die(store.status().ToString());
-    sqlite3* raw = nullptr;
-    if (sqlite3_open(path.c_str(), &raw) != SQLITE_OK) Die("cannot open " + path);
-    sqlite3_busy_timeout(raw, 10000);
-    auto exec = [&](const std::vector<std::string>& sqls) {
-      for (const std::string& sql : sqls) {
-        char* err = nullptr;
-        if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) Die(err);
-      }
-    };
-    std::printf("sqlite (%s, WAL, synchronous=%s):\n", path.c_str(), sync_full ? "FULL" : "NORMAL");
-    Figures f = Run(store->get(), quick ? 100000 : 500000, big, exec, false);
+    std::printf("sqlite (files in %s, WAL, synchronous=%s):\n",
+                std::filesystem::temp_directory_path().c_str(), sync_full ? "FULL" : "NORMAL");
+    SqliteBackend backend(sync_full);
+    Figures f = Run(&backend, quick ? 100000 : 500000, big);
     results.emplace_back("sqlite", f);
     Print("sqlite", f);
-    store->reset();
-    sqlite3_close(raw);
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
 
   for (const auto& [name, f] : results) {

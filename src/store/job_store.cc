@@ -145,10 +145,10 @@ std::string ClaimSql(bool postgres) {
       "UPDATE lts_job SET state = 1, job_tracker = $2, task_tracker = $3, epoch = $4, "
       "started_at = $5, gmt_modified = $5 WHERE seq IN (SELECT seq FROM lts_job{} WHERE grp = $1 "
       "AND state = 0 AND trigger_time <= $5 AND epoch <= $4 ORDER BY priority, trigger_time, seq "
-      "LIMIT $6{}) RETURNING priority, {}",
-      // SQLite would rather range-scan lts_job_due and sort every due job.
-      postgres ? "" : " INDEXED BY lts_job_claim", postgres ? " FOR UPDATE SKIP LOCKED" : "",
-      internal::kJobColumns);
+      "LIMIT $6{}) RETURNING priority, seq, job_id, trigger_time, retry_times, repeated_count, "
+      "gmt_created, body",
+      // Without statistics SQLite may prefer another plan and sort every due job.
+      postgres ? "" : " INDEXED BY lts_job_claim", postgres ? " FOR UPDATE SKIP LOCKED" : "");
 }
 const std::string kClaimSqlite = ClaimSql(false);
 const std::string kClaimPg = ClaimSql(true);
@@ -514,11 +514,24 @@ StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kClaim, p));
   std::vector<std::pair<int64_t, JobRecord>> claimed;
   claimed.reserve(r.rows.size());
-  for (Row& row : r.rows) {
-    const int64_t priority = row[0].AsInt();
-    row.erase(row.begin());
-    LTS_ASSIGN_OR_RETURN(JobRecord rec, internal::RecordFromRow(row));
-    claimed.emplace_back(priority, std::move(rec));
+  for (const Row& row : r.rows) {
+    // The columns the claim wrote are the request's: only the others come back (RETURNING
+    // costs per column on SQLite).
+    JobRecord rec;
+    LTS_RETURN_IF_ERROR(internal::DecodeJobBody(row[7].AsString(), &rec));
+    rec.seq = row[1].AsInt();
+    rec.job_id = row[2].AsString();
+    rec.trigger_time_ms = row[3].AsInt();
+    rec.retry_times = static_cast<int32_t>(row[4].AsInt());
+    rec.repeated_count = static_cast<int32_t>(row[5].AsInt());
+    rec.gmt_created_ms = row[6].AsInt();
+    rec.state = JobState::kExecuting;
+    rec.job_tracker = req.job_tracker;
+    rec.task_tracker = req.task_tracker;
+    rec.epoch = req.epoch;
+    rec.started_at_ms = req.now_ms;
+    rec.gmt_modified_ms = req.now_ms;
+    claimed.emplace_back(row[0].AsInt(), std::move(rec));
   }
   // RETURNING does not promise an order.
   std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) {
