@@ -1,6 +1,8 @@
 // bench_store: the job store's hot paths on each backend.
 //   submissions/s        Submit in batches of 100 one-off jobs
 //   claim+complete/s     Claim 100 then CompleteBatch the 100, until the queue is empty
+//   CompleteAndClaim/s   the same loop with one transaction per step: the results of a
+//                        batch and the claim of the next (LTS's piggy-backed pull)
 //   claim latency        median and p99 of Claim(10) with 10k, then with 1M jobs queued
 //                        (the 1M queue is built with one bulk INSERT ... SELECT)
 // SQLite runs on a file in $TMPDIR (WAL, synchronous=FULL, the store's defaults).
@@ -84,6 +86,7 @@ void SubmitAll(JobStore* store, const std::string& group, int64_t n) {
 struct Figures {
   double submit_per_s = 0, submit_per_cpu_s = 0;
   double claim_complete_per_s = 0, claim_complete_per_cpu_s = 0;
+  double piggyback_per_s = 0, piggyback_per_cpu_s = 0;
   double p50_10k_us = 0, p99_10k_us = 0;
   double p50_1m_us = 0, p99_1m_us = 0;
 };
@@ -271,6 +274,29 @@ Figures Run(Backend* backend, int64_t submissions, int64_t big_queue) {
   f.claim_complete_per_s = static_cast<double>(done) / Seconds(t0, t1);
   f.claim_complete_per_cpu_s = static_cast<double>(done) / (CpuSeconds() - cpu0);
 
+  // The same with CompleteAndClaim: each batch's results and the next claim share one
+  // transaction (LTS's piggy-backed pull on JOB_COMPLETED).
+  SubmitAll(store, "sub2", submissions);
+  ClaimRequest req2{"sub2", "jt-bench", "tt-bench", 1, kBatch, kNow};
+  done = 0;
+  cpu0 = CpuSeconds();
+  t0 = Clock::now();
+  auto first = store->Claim(req2);
+  if (!first.ok()) Die(first.status().ToString());
+  std::vector<JobRecord> batch = std::move(*first);
+  while (!batch.empty()) {
+    completions.clear();
+    for (const JobRecord& j : batch) completions.push_back({j.job_id, 1, kNow, {}, {}});
+    done += static_cast<int64_t>(batch.size());
+    auto r = store->CompleteAndClaim(completions, req2);
+    if (!r.ok()) Die(r.status().ToString());
+    batch = std::move(r->claimed);
+  }
+  t1 = Clock::now();
+  if (done != submissions) Die(fmt::format("claimed {} of {}", done, submissions));
+  f.piggyback_per_s = static_cast<double>(done) / Seconds(t0, t1);
+  f.piggyback_per_cpu_s = static_cast<double>(done) / (CpuSeconds() - cpu0);
+
   // Two databases, one queue each, measured in alternation: a slow fsync of the shared
   // disk then hits both sides alike instead of whichever ran at that moment.
   std::unique_ptr<JobStore> small = backend->Open("q10k");
@@ -299,6 +325,8 @@ void Print(const char* backend, const Figures& f) {
               kBatch, f.submit_per_s, f.submit_per_cpu_s);
   std::printf("%s: claim+complete/s (batches of %d)   = %.0f  (%.0f per CPU-second)\n", backend,
               kBatch, f.claim_complete_per_s, f.claim_complete_per_cpu_s);
+  std::printf("%s: CompleteAndClaim/s (batches of %d)  = %.0f  (%.0f per CPU-second)\n", backend,
+              kBatch, f.piggyback_per_s, f.piggyback_per_cpu_s);
   std::printf("%s: claim(%d) latency, 10k queued      = p50 %.0f us, p99 %.0f us\n", backend,
               kLatencyClaim, f.p50_10k_us, f.p99_10k_us);
   std::printf("%s: claim(%d) latency, 1M queued       = p50 %.0f us, p99 %.0f us\n", backend,

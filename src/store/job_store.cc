@@ -498,20 +498,27 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
 
 // --- Claim and completion ----------------------------------------------------------------
 
-StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
+namespace {
+
+Status CheckClaim(const ClaimRequest& req) {
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("nodeGroup", req.node_group, kMaxNodeGroupBytes));
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobTracker", req.job_tracker, kMaxIdentityBytes));
   LTS_RETURN_IF_ERROR(
       internal::CheckIdentifier("taskTracker", req.task_tracker, kMaxIdentityBytes, true));
-  LTS_RETURN_IF_ERROR(internal::CheckLimit("maxJobs", req.max_jobs, kMaxBatch));
-  const Value p[] = {Value::Text(req.node_group),
-                     Value::Text(req.job_tracker),
-                     Value::TextOrNull(req.task_tracker),
-                     Value::Int(req.epoch),
-                     Value::Int(req.now_ms),
-                     Value::Int(req.max_jobs)};
-  // One statement, so no explicit transaction: atomic by itself, one round trip.
-  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kClaim, p));
+  return internal::CheckLimit("maxJobs", req.max_jobs, kMaxBatch);
+}
+
+std::vector<Value> ClaimParams(const ClaimRequest& req) {
+  return {Value::Text(req.node_group),
+          Value::Text(req.job_tracker),
+          Value::TextOrNull(req.task_tracker),
+          Value::Int(req.epoch),
+          Value::Int(req.now_ms),
+          Value::Int(req.max_jobs)};
+}
+
+// The records kClaim returned, in claim order.
+StatusOr<std::vector<JobRecord>> ClaimedRecords(const QueryResult& r, const ClaimRequest& req) {
   std::vector<std::pair<int64_t, JobRecord>> claimed;
   claimed.reserve(r.rows.size());
   for (const Row& row : r.rows) {
@@ -544,6 +551,124 @@ StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
   return out;
 }
 
+// A batch of completions: validated and sorted once, applied inside a transaction (Run
+// may be re-run when the transaction is retried).
+class CompletionPlan {
+ public:
+  explicit CompletionPlan(std::span<const Completion> completions)
+      : completions_(completions), results_(completions.size()) {
+    for (size_t i = 0; i < completions.size(); ++i) {
+      const Completion& c = completions[i];
+      results_[i].status = internal::CheckIdentifier("jobId", c.job_id, kMaxJobIdBytes);
+      if (results_[i].status.ok() && c.next_instance) {
+        results_[i].status = CheckRecord(*c.next_instance);
+      }
+      if (!results_[i].status.ok()) continue;
+      // Plain completions (no next cycle, no definition change: one-off jobs, the common
+      // case) are deleted with one set-based statement per epoch; the others row by row.
+      if (c.next_instance || c.definition) {
+        others_.push_back(i);
+      } else {
+        plain_by_epoch_[c.epoch].push_back(i);
+      }
+    }
+  }
+
+  Status Run(JobStore::Impl* impl, Connection* c) {
+    const bool sqlite = impl->dialect() == internal::Dialect::kSqlite;
+    std::vector<std::vector<Value>> releases;
+    for (const auto& [epoch, items] : plain_by_epoch_) {
+      std::vector<std::string_view> ids;
+      for (size_t i : items) ids.push_back(completions_[i].job_id);
+      const Value p[] = {Value::Text(IdList(ids, impl->dialect())), Value::Int(epoch)};
+      LTS_ASSIGN_OR_RETURN(QueryResult gone, impl->Run(c, kDeleteExecutingSet, p));
+      std::unordered_map<std::string_view, const Row*> by_id;
+      for (const Row& row : gone.rows) by_id.emplace(row[0].AsString(), &row);
+      for (size_t i : items) {
+        results_[i] = CompleteResult();
+        auto it = by_id.find(completions_[i].job_id);
+        if (it == by_id.end()) {  // Not executing, fenced, or a duplicate in the batch.
+          LTS_RETURN_IF_ERROR(Miss(impl, c, i, epoch));
+          continue;
+        }
+        // PostgreSQL released the key in the same statement.
+        if (sqlite) releases.push_back({(*it->second)[1], (*it->second)[2], (*it->second)[0]});
+        by_id.erase(it);
+      }
+    }
+    std::vector<std::vector<Value>> dels;
+    dels.reserve(others_.size());
+    for (size_t i : others_) {
+      dels.push_back({Value::Text(completions_[i].job_id), Value::Int(completions_[i].epoch)});
+    }
+    LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> deleted,
+                         impl->RunBatch(c, kDeleteExecuting, dels));
+    for (size_t k = 0; k < others_.size(); ++k) {
+      const size_t i = others_[k];
+      const Completion& comp = completions_[i];
+      results_[i] = CompleteResult();
+      if (deleted[k].rows.empty()) {
+        LTS_RETURN_IF_ERROR(Miss(impl, c, i, comp.epoch));
+        continue;
+      }
+      if (comp.definition) {
+        const DefinitionChange& d = *comp.definition;
+        const Value dp[] = {Value::Text(d.job_id)};
+        if (d.remove) {
+          LTS_ASSIGN_OR_RETURN(QueryResult gone, impl->Run(c, kDeleteDefKey, dp));
+          for (const Row& row : gone.rows) releases.push_back({row[0], row[1], dp[0]});
+        } else {
+          const Value up[] = {Value::Text(d.job_id),
+                              d.last_generate_trigger_time_ms
+                                  ? Value::Int(*d.last_generate_trigger_time_ms)
+                                  : Value::Null(),
+                              d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(),
+                              Value::Int(comp.now_ms)};
+          LTS_RETURN_IF_ERROR(impl->Run(c, kUpdateDef, up).status());
+        }
+      }
+      if (comp.next_instance) {
+        std::vector<Value> np = JobParams(*comp.next_instance, comp.next_instance->job_id,
+                                          JobState::kExecutable, comp.now_ms);
+        np.push_back(Value::Text(comp.next_instance->job_id));
+        LTS_ASSIGN_OR_RETURN(QueryResult added, impl->Run(c, kInsertNextJob, np));
+        results_[i].next_instance_added = added.affected > 0;
+      }
+      // The next cycle shares the job_id and the key.
+      if (!results_[i].next_instance_added) {
+        const Row& row = deleted[k].rows[0];
+        releases.push_back({row[0], row[1], Value::Text(comp.job_id)});
+      }
+    }
+    return impl->RunBatch(c, kReleaseCompletedKey, releases).status();
+  }
+
+  std::vector<CompleteResult>& results() { return results_; }
+
+ private:
+  // Records why completion i matched nothing; other errors end the transaction.
+  Status Miss(JobStore::Impl* impl, Connection* c, size_t i, int64_t epoch) {
+    results_[i].status = ExplainMiss(impl, c, completions_[i].job_id, epoch);
+    const StatusCode code = results_[i].status.code();
+    return code == StatusCode::kNotFound || code == StatusCode::kAborted ? Status::Ok()
+                                                                         : results_[i].status;
+  }
+
+  std::span<const Completion> completions_;
+  std::vector<CompleteResult> results_;
+  std::map<int64_t, std::vector<size_t>> plain_by_epoch_;
+  std::vector<size_t> others_;
+};
+
+}  // namespace
+
+StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
+  LTS_RETURN_IF_ERROR(CheckClaim(req));
+  // One statement, so no explicit transaction: atomic by itself, one round trip.
+  LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kClaim, ClaimParams(req)));
+  return ClaimedRecords(r, req);
+}
+
 StatusOr<std::optional<int64_t>> JobStore::NextDueTime(std::string_view node_group) {
   const Value p[] = {Value::Text(node_group)};
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kNextDue, p));
@@ -556,106 +681,31 @@ StatusOr<std::vector<CompleteResult>> JobStore::CompleteBatch(
   if (completions.size() > kMaxBatch) {
     return InvalidArgument(fmt::format("CompleteBatch: more than {} completions", kMaxBatch));
   }
-  std::vector<CompleteResult> results(completions.size());
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < completions.size(); ++i) {
-    const Completion& c = completions[i];
-    results[i].status = internal::CheckIdentifier("jobId", c.job_id, kMaxJobIdBytes);
-    if (results[i].status.ok() && c.next_instance) {
-      results[i].status = CheckRecord(*c.next_instance);
-    }
-    if (results[i].status.ok()) todo.push_back(i);
+  CompletionPlan plan(completions);
+  LTS_RETURN_IF_ERROR(
+      impl_->Transaction([&](Connection* c) -> Status { return plan.Run(impl_.get(), c); }));
+  return std::move(plan.results());
+}
+
+StatusOr<CompleteAndClaimResult> JobStore::CompleteAndClaim(std::span<const Completion> completions,
+                                                            const ClaimRequest& req) {
+  if (completions.size() > kMaxBatch) {
+    return InvalidArgument(fmt::format("CompleteAndClaim: more than {} completions", kMaxBatch));
   }
-  // Plain completions (no next cycle, no definition change: one-off jobs, the common
-  // case) are deleted with one set-based statement per epoch; the others row by row.
-  std::map<int64_t, std::vector<size_t>> plain_by_epoch;
-  std::vector<size_t> others;
-  for (size_t i : todo) {
-    const Completion& comp = completions[i];
-    if (comp.next_instance || comp.definition) {
-      others.push_back(i);
-    } else {
-      plain_by_epoch[comp.epoch].push_back(i);
-    }
-  }
-  const bool sqlite = impl_->dialect() == internal::Dialect::kSqlite;
+  LTS_RETURN_IF_ERROR(CheckClaim(req));
+  CompletionPlan plan(completions);
+  const std::vector<Value> params = ClaimParams(req);
+  QueryResult claimed;
   Status s = impl_->Transaction([&](Connection* c) -> Status {
-    std::vector<std::vector<Value>> releases;
-    for (const auto& [epoch, items] : plain_by_epoch) {
-      std::vector<std::string_view> ids;
-      for (size_t i : items) ids.push_back(completions[i].job_id);
-      const Value p[] = {Value::Text(IdList(ids, impl_->dialect())), Value::Int(epoch)};
-      LTS_ASSIGN_OR_RETURN(QueryResult gone, impl_->Run(c, kDeleteExecutingSet, p));
-      std::unordered_map<std::string_view, const Row*> by_id;
-      for (const Row& row : gone.rows) by_id.emplace(row[0].AsString(), &row);
-      for (size_t i : items) {
-        results[i] = CompleteResult();
-        auto it = by_id.find(completions[i].job_id);
-        if (it == by_id.end()) {  // Not executing, fenced, or a duplicate in the batch.
-          results[i].status = ExplainMiss(impl_.get(), c, completions[i].job_id, epoch);
-          if (results[i].status.code() != StatusCode::kNotFound &&
-              results[i].status.code() != StatusCode::kAborted) {
-            return results[i].status;
-          }
-          continue;
-        }
-        // PostgreSQL released the key in the same statement.
-        if (sqlite) releases.push_back({(*it->second)[1], (*it->second)[2], (*it->second)[0]});
-        by_id.erase(it);
-      }
-    }
-    std::vector<std::vector<Value>> dels;
-    dels.reserve(others.size());
-    for (size_t i : others) {
-      dels.push_back({Value::Text(completions[i].job_id), Value::Int(completions[i].epoch)});
-    }
-    LTS_ASSIGN_OR_RETURN(std::vector<QueryResult> deleted,
-                         impl_->RunBatch(c, kDeleteExecuting, dels));
-    for (size_t k = 0; k < others.size(); ++k) {
-      const size_t i = others[k];
-      const Completion& comp = completions[i];
-      results[i] = CompleteResult();
-      if (deleted[k].rows.empty()) {
-        results[i].status = ExplainMiss(impl_.get(), c, comp.job_id, comp.epoch);
-        if (results[i].status.code() != StatusCode::kNotFound &&
-            results[i].status.code() != StatusCode::kAborted) {
-          return results[i].status;
-        }
-        continue;
-      }
-      if (comp.definition) {
-        const DefinitionChange& d = *comp.definition;
-        const Value dp[] = {Value::Text(d.job_id)};
-        if (d.remove) {
-          LTS_ASSIGN_OR_RETURN(QueryResult gone, impl_->Run(c, kDeleteDefKey, dp));
-          for (const Row& row : gone.rows) releases.push_back({row[0], row[1], dp[0]});
-        } else {
-          const Value up[] = {Value::Text(d.job_id),
-                              d.last_generate_trigger_time_ms
-                                  ? Value::Int(*d.last_generate_trigger_time_ms)
-                                  : Value::Null(),
-                              d.repeated_count ? Value::Int(*d.repeated_count) : Value::Null(),
-                              Value::Int(comp.now_ms)};
-          LTS_RETURN_IF_ERROR(impl_->Run(c, kUpdateDef, up).status());
-        }
-      }
-      if (comp.next_instance) {
-        std::vector<Value> np = JobParams(*comp.next_instance, comp.next_instance->job_id,
-                                          JobState::kExecutable, comp.now_ms);
-        np.push_back(Value::Text(comp.next_instance->job_id));
-        LTS_ASSIGN_OR_RETURN(QueryResult added, impl_->Run(c, kInsertNextJob, np));
-        results[i].next_instance_added = added.affected > 0;
-      }
-      // The next cycle shares the job_id and the key.
-      if (!results[i].next_instance_added) {
-        const Row& row = deleted[k].rows[0];
-        releases.push_back({row[0], row[1], Value::Text(comp.job_id)});
-      }
-    }
-    return impl_->RunBatch(c, kReleaseCompletedKey, releases).status();
+    LTS_RETURN_IF_ERROR(plan.Run(impl_.get(), c));
+    LTS_ASSIGN_OR_RETURN(claimed, impl_->Run(c, kClaim, params));
+    return Status::Ok();
   });
   if (!s.ok()) return s;
-  return results;
+  CompleteAndClaimResult out;
+  out.completed = std::move(plan.results());
+  LTS_ASSIGN_OR_RETURN(out.claimed, ClaimedRecords(claimed, req));
+  return out;
 }
 
 CompleteResult JobStore::Complete(const Completion& completion) {

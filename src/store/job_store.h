@@ -163,6 +163,11 @@ struct CompleteResult {
   bool next_instance_added = false;
 };
 
+struct CompleteAndClaimResult {
+  std::vector<CompleteResult> completed;  // One per completion, in order.
+  std::vector<JobRecord> claimed;         // As Claim returns them.
+};
+
 // Filters for the list methods.
 struct ListFilter {
   std::string node_group;      // Empty = every group.
@@ -266,6 +271,12 @@ class JobStore {
   // change and inserts the next instance, in one transaction for the batch.
   StatusOr<std::vector<CompleteResult>> CompleteBatch(std::span<const Completion> completions);
   CompleteResult Complete(const Completion& completion);
+
+  // CompleteBatch, then Claim, in one transaction (LTS's JOB_COMPLETED with
+  // receiveNewJob: a TaskTracker reports results and asks for more at once). One commit
+  // instead of two.
+  StatusOr<CompleteAndClaimResult> CompleteAndClaim(std::span<const Completion> completions,
+                                                    const ClaimRequest& request);
 
   // Executing -> executable with retry_times + 1, due at next_trigger_time_ms. Fenced.
   // kNotFound when the job is not executing.

@@ -189,6 +189,25 @@ TEST_F(JobStoreTest, CompletionReleasesTheKeyAndIsIdempotent) {
   EXPECT_OK(Submit1(MakeJob("t1")).status);  // The key is free again.
 }
 
+TEST_F(JobStoreTest, CompleteAndClaimIsOneStepOfBoth) {
+  std::vector<JobRecord> jobs = {MakeJob("a"), MakeJob("b"), MakeJob("c")};
+  ASSERT_OK(store_->Submit(jobs, kNow));
+  std::vector<JobRecord> first = Claim("g1", 1);
+  ASSERT_EQ(first.size(), 1u);
+  std::vector<Completion> done = {Done(first[0]), Done(first[0])};  // The second is a re-send.
+  ClaimRequest req{"g1", "jt1", "tt1", 1, 5, kNow};
+  ASSERT_OK_AND_ASSIGN(CompleteAndClaimResult r, store_->CompleteAndClaim(done, req));
+  ASSERT_EQ(r.completed.size(), 2u);
+  EXPECT_OK(r.completed[0].status);
+  EXPECT_THAT(r.completed[1].status, StatusIs(StatusCode::kNotFound, HasSubstr("not executing")));
+  EXPECT_THAT(TaskIds(r.claimed), ElementsAre("b", "c"));
+  EXPECT_EQ(r.claimed[0].state, JobState::kExecuting);
+  EXPECT_OK(Submit1(MakeJob("a")).status);  // Its key was released.
+  req.node_group = "";
+  EXPECT_THAT(store_->CompleteAndClaim(done, req).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("nodeGroup")));
+}
+
 TEST_F(JobStoreTest, OlderEpochIsFenced) {
   ASSERT_OK(Submit1(MakeJob("t1")).status);
   std::vector<JobRecord> claimed = Claim("g1", 1, /*epoch=*/5);
