@@ -14,9 +14,10 @@
 //
 // Transactions. Each method below is one transaction (batch methods: one transaction
 // per call, with one result per item); none reads, decides in C++ and then writes in
-// another transaction. Hot paths (Submit, Claim, CompleteBatch) run a fixed number of
-// statements per batch on SQLite and a fixed number of round trips on PostgreSQL
-// (pipelined statements).
+// another transaction. Hot paths make no per-row round trips: Claim is one statement,
+// CompleteBatch one set-based statement per epoch (plus, on SQLite, one in-process
+// prepared statement per row to release keys), Submit a prepared statement per row,
+// pipelined on PostgreSQL (a fixed number of round trips per batch).
 //
 // Fencing. Claim stamps the rows with the caller's job_tracker identity and epoch. A row
 // remembers the highest epoch that wrote it; a write with an older epoch is refused with
@@ -261,7 +262,9 @@ class JobStore {
   // Moves up to max_jobs due executable instances of the group to executing, ordered by
   // (priority, trigger_time_ms, seq), stamped with the claimer's identities, epoch and
   // now_ms. One statement; on PostgreSQL with FOR UPDATE SKIP LOCKED, so concurrent
-  // claimers never get the same job. Returns the claimed records in that order.
+  // claimers never get the same job. Returns the claimed records in that order. Rows
+  // stamped with a newer epoch are skipped. kCorruption (a stored body that does not
+  // decode) leaves the claimed rows executing; RequeueExecuting recovers them.
   StatusOr<std::vector<JobRecord>> Claim(const ClaimRequest& request);
 
   // The earliest trigger time of an executable instance of the group; nullopt if none.
@@ -329,8 +332,9 @@ class JobStore {
   // Removes the definition and waiting instances; a running instance finishes (and then
   // releases the key). Returns how many rows were removed; kNotFound when none.
   StatusOr<int64_t> Cancel(std::string_view node_group, std::string_view task_id);
-  // Makes the waiting instance due now with the highest priority; it keeps its stored
-  // Job (whose priority is restored on the next cycle). kNotFound when none waits.
+  // Makes the waiting instance due now with the highest priority (the priority column:
+  // it stays until the instance completes, also across a retry); the stored Job keeps
+  // the user's priority, which the next cycle gets. kNotFound when none waits.
   Status TriggerNow(std::string_view node_group, std::string_view task_id, int64_t now_ms);
   // An instance by job_id; kNotFound.
   StatusOr<JobRecord> GetJob(std::string_view job_id);
