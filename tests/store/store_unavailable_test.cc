@@ -26,8 +26,8 @@ std::vector<JobRecord> Jobs(int n, const std::string& prefix) {
   return jobs;
 }
 
+#ifndef LTS_STORE_TEST_PG  // SQLite case: store_test only.
 TEST(StoreUnavailableTest, SqliteLockedPastBusyTimeoutIsUnavailableThenRecovers) {
-  if (testing::kPostgres) GTEST_SKIP() << "SQLite case (store_test)";
   lts::testing::TempDir dir;
   const std::string path = dir.Join("jobs.db");
   StoreOptions o;
@@ -46,6 +46,8 @@ TEST(StoreUnavailableTest, SqliteLockedPastBusyTimeoutIsUnavailableThenRecovers)
   ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> claimed, store->Claim(req));
   EXPECT_EQ(claimed.size(), 20u);
 }
+
+#else  // PostgreSQL case: store_pg_test only.
 
 // A throw-away PostgreSQL server in a temp dir, run as user postgres when we are root.
 class PrivatePostgres {
@@ -101,7 +103,6 @@ class PrivatePostgres {
 };
 
 TEST(StoreUnavailableTest, PostgresGoneIsUnavailableAndNothingAcceptedIsLost) {
-  if (!testing::kPostgres) GTEST_SKIP() << "PostgreSQL case (store_pg_test)";
   if (!lts::testing::ServiceAddress("LTS_TEST_PG")) GTEST_SKIP() << "LTS_TEST_PG is not set";
   PrivatePostgres pg;
   ASSERT_TRUE(pg.ok()) << "could not start a private PostgreSQL";
@@ -125,6 +126,8 @@ TEST(StoreUnavailableTest, PostgresGoneIsUnavailableAndNothingAcceptedIsLost) {
   ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> claimed, store->Claim(req));
   EXPECT_EQ(claimed.size(), 110u);
 }
+
+#endif  // LTS_STORE_TEST_PG
 
 }  // namespace
 }  // namespace lts::store
