@@ -3,7 +3,8 @@
 //   claim+complete/s     Claim 100 then CompleteBatch the 100, until the queue is empty
 //   CompleteAndClaim/s   the same loop with one transaction per step: the results of a
 //                        batch and the claim of the next (LTS's piggy-backed pull)
-//   claim latency        median and p99 of Claim(10) with 10k, then with 1M jobs queued
+//   claim latency        median and p99 of Claim(10) with 10k and with 1M jobs queued, and
+//                        the calling thread's CPU time per claim
 //                        (the 1M queue is built with one bulk INSERT ... SELECT)
 // SQLite runs on a file in $TMPDIR (WAL, synchronous=FULL, the store's defaults).
 // PostgreSQL runs when --pg URL or LTS_TEST_PG is given, in a scratch schema it drops.
@@ -89,18 +90,29 @@ struct Figures {
   double piggyback_per_s = 0, piggyback_per_cpu_s = 0;
   double p50_10k_us = 0, p99_10k_us = 0;
   double p50_1m_us = 0, p99_1m_us = 0;
+  double cpu_p50_10k_us = 0, cpu_p50_1m_us = 0;  // This thread's CPU time per claim.
 };
 
-// One Claim(kLatencyClaim) on `group`, in microseconds.
-double ClaimOnce(JobStore* store, const std::string& group) {
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// One Claim(kLatencyClaim) on `group`: wall-clock microseconds, and CPU microseconds of
+// this thread (SQLite's work without the wait for fsync; PostgreSQL's work is in the
+// server, so its CPU figure is only the client's).
+std::pair<double, double> ClaimOnce(JobStore* store, const std::string& group) {
   ClaimRequest req{group, "jt-bench", "tt-bench", 1, kLatencyClaim, kNow};
+  const double c0 = ThreadCpuSeconds();
   const auto t0 = Clock::now();
   auto r = store->Claim(req);
   const auto t1 = Clock::now();
+  const double c1 = ThreadCpuSeconds();
   if (!r.ok() || r->size() != static_cast<size_t>(kLatencyClaim)) {
     Die(fmt::format("claim on {}: {}", group, r.ok() ? "too few jobs" : r.status().ToString()));
   }
-  return Seconds(t0, t1) * 1e6;
+  return {Seconds(t0, t1) * 1e6, (c1 - c0) * 1e6};
 }
 
 std::pair<double, double> P50P99(std::vector<double> us) {
@@ -310,13 +322,19 @@ Figures Run(Backend* backend, int64_t submissions, int64_t big_queue) {
   ::sync();
   std::printf("  (built the %lld-job queue in %.1f s)\n", static_cast<long long>(big_queue),
               Seconds(t0, t1));
-  std::vector<double> us_small, us_large;
+  std::vector<double> us_small, us_large, cpu_small, cpu_large;
   for (int i = 0; i < kLatencyRounds; ++i) {
-    us_small.push_back(ClaimOnce(small.get(), "q10k"));
-    us_large.push_back(ClaimOnce(large.get(), "q1m"));
+    auto [wall_s, cpu_s] = ClaimOnce(small.get(), "q10k");
+    auto [wall_l, cpu_l] = ClaimOnce(large.get(), "q1m");
+    us_small.push_back(wall_s);
+    cpu_small.push_back(cpu_s);
+    us_large.push_back(wall_l);
+    cpu_large.push_back(cpu_l);
   }
   std::tie(f.p50_10k_us, f.p99_10k_us) = P50P99(us_small);
   std::tie(f.p50_1m_us, f.p99_1m_us) = P50P99(us_large);
+  f.cpu_p50_10k_us = P50P99(cpu_small).first;
+  f.cpu_p50_1m_us = P50P99(cpu_large).first;
   return f;
 }
 
@@ -327,10 +345,12 @@ void Print(const char* backend, const Figures& f) {
               kBatch, f.claim_complete_per_s, f.claim_complete_per_cpu_s);
   std::printf("%s: CompleteAndClaim/s (batches of %d)  = %.0f  (%.0f per CPU-second)\n", backend,
               kBatch, f.piggyback_per_s, f.piggyback_per_cpu_s);
-  std::printf("%s: claim(%d) latency, 10k queued      = p50 %.0f us, p99 %.0f us\n", backend,
-              kLatencyClaim, f.p50_10k_us, f.p99_10k_us);
-  std::printf("%s: claim(%d) latency, 1M queued       = p50 %.0f us, p99 %.0f us\n", backend,
-              kLatencyClaim, f.p50_1m_us, f.p99_1m_us);
+  std::printf(
+      "%s: claim(%d) latency, 10k queued      = p50 %.0f us, p99 %.0f us  (cpu p50 %.0f us)\n",
+      backend, kLatencyClaim, f.p50_10k_us, f.p99_10k_us, f.cpu_p50_10k_us);
+  std::printf(
+      "%s: claim(%d) latency, 1M queued       = p50 %.0f us, p99 %.0f us  (cpu p50 %.0f us)\n",
+      backend, kLatencyClaim, f.p50_1m_us, f.p99_1m_us, f.cpu_p50_1m_us);
   std::fflush(stdout);
 }
 
@@ -377,6 +397,9 @@ int main(int argc, char** argv) {
     Print("sqlite", f);
   }
 
+  for (const auto& [name, f] : results) {
+    std::printf("claim cpu 1M/10k (%s) = %.2f\n", name.c_str(), f.cpu_p50_1m_us / f.cpu_p50_10k_us);
+  }
   for (const auto& [name, f] : results) {
     std::printf("claim latency 1M/10k (%s) = %.2f\n", name.c_str(), f.p50_1m_us / f.p50_10k_us);
   }
