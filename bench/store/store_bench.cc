@@ -6,8 +6,9 @@
 //   claim latency        median and p99 of Claim(10) with 10k and with 1M jobs queued, and
 //                        the calling thread's CPU time per claim
 //                        (the 1M queue is built with one bulk INSERT ... SELECT)
-// SQLite runs on a file in $TMPDIR (WAL, synchronous=FULL, the store's defaults).
-// PostgreSQL runs when --pg URL or LTS_TEST_PG is given, in a scratch schema it drops.
+// SQLite runs on files in $TMPDIR (WAL, synchronous=FULL, the store's defaults), one per
+// use (throughput, 10k queue, 1M queue); PostgreSQL (--pg URL or LTS_TEST_PG) likewise in
+// scratch schemas it drops.
 // The last line is "claim latency 1M/10k (sqlite) = <ratio>".
 //
 // Usage: bench_store [--quick] [--pg URL] [--no-sqlite] [--sqlite-normal]
