@@ -143,6 +143,7 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
       connected_ = true;
       if (!ever_connected_) {
         ever_connected_ = true;
+        cv_.SignalAll();  // Start() waits for this.
         hub_.PublishState(ConnectionState::kConnected);
         LTS_LOG(INFO, "zookeeper {}: session 0x{:x} established", hosts_, session);
       } else {
