@@ -4,6 +4,7 @@
 
 #include "registry_test_util.h"
 #include "testing/status_matchers.h"
+#include "testing/test_env.h"
 
 namespace lts::registry::testing {
 namespace {
@@ -18,6 +19,21 @@ std::vector<std::string> Identities(const std::vector<Node>& nodes) {
 }
 
 }  // namespace
+
+BackendParam ZooKeeperBackend() {
+  return {"ZooKeeper",
+          []() -> std::optional<std::string> {
+            std::optional<std::string> zk = lts::testing::ServiceAddress("LTS_TEST_ZK");
+            if (!zk) return std::nullopt;
+            return "zookeeper://" + *zk;
+          },
+          "LTS_TEST_ZK is unset (scripts/test.sh starts ZooKeeper)"};
+}
+
+BackendParam RedisBackend() {
+  return {"Redis", [] { return lts::testing::ServiceAddress("LTS_TEST_REDIS"); },
+          "LTS_TEST_REDIS is unset (scripts/test.sh starts Redis)"};
+}
 
 void RegistryContractTest::SetUp() {
   std::optional<std::string> address = GetParam().address();

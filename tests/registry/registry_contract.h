@@ -29,6 +29,10 @@ inline std::string BackendName(const ::testing::TestParamInfo<BackendParam>& inf
   return info.param.name;
 }
 
+// The shared servers of scripts/test.sh.
+BackendParam ZooKeeperBackend();
+BackendParam RedisBackend();
+
 class RegistryContractTest : public ::testing::TestWithParam<BackendParam> {
  protected:
   void SetUp() override;
