@@ -200,9 +200,7 @@ StatusOr<std::vector<Node>> EmbeddedRegistry::List(NodeType type) {
 Status EmbeddedRegistry::Campaign(NodeType type, const std::string& group,
                                   const std::string& identity, MasterListener listener) {
   LTS_RETURN_IF_ERROR(CheckStarted());
-  if (group.empty() || identity.empty()) {
-    return InvalidArgument("campaign: group and identity must not be empty");
-  }
+  LTS_RETURN_IF_ERROR(internal::CheckCampaignArgs(group, identity));
   MutexLock lock(&domain_->mu);
   internal::EmbeddedDomain::ElectionKey key{cluster_, type, group};
   auto& election = domain_->elections[key];

@@ -1,5 +1,7 @@
 #include "registry/event_hub.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <exception>
 
@@ -7,6 +9,15 @@
 #include "base/logging.h"
 
 namespace lts::registry::internal {
+
+Status CheckCampaignArgs(const std::string& group, const std::string& identity) {
+  if (group.empty() || group.size() > kMaxNameLength || identity.empty() ||
+      identity.size() > kMaxNameLength) {
+    return InvalidArgument(
+        fmt::format("campaign: group and identity must have 1 to {} bytes", kMaxNameLength));
+  }
+  return Status::Ok();
+}
 
 EventHub::~EventHub() { Stop(); }
 

@@ -29,6 +29,9 @@
 
 namespace lts::registry::internal {
 
+// Checks the arguments of Registry::Campaign. Errors: kInvalidArgument.
+Status CheckCampaignArgs(const std::string& group, const std::string& identity);
+
 class EventHub {
  public:
   EventHub() = default;
@@ -51,7 +54,8 @@ class EventHub {
   // Records that `nodes` is the complete current list of `type` and queues the differences
   // from the previous list (if the type has listeners).
   void ApplySnapshot(NodeType type, std::vector<Node> nodes) EXCLUDES(mu_);
-  // The last snapshot of `type`, sorted by identity; nullopt before the first one.
+  // The last snapshot of `type`, sorted by identity; nullopt before the first one (backends
+  // apply snapshots only for subscribed types, so a value means a live subscribed view).
   std::optional<std::vector<Node>> Snapshot(NodeType type) const EXCLUDES(mu_);
 
   // Campaign listeners, per (type, group); PublishMaster queues `master` to them when it

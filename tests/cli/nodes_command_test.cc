@@ -9,25 +9,13 @@
 
 #include "cli/cli.h"
 #include "registry/registry.h"
+#include "run_lts.h"
 #include "testing/free_port.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
 namespace lts::cli {
 namespace {
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunLts(std::vector<std::string> args) {
-  args.insert(args.begin(), "lts");
-  std::ostringstream out, err;
-  const int code = RunCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST(NodesCommandTest, EmbeddedRegistryIsAnErrorNotAnEmptyList) {
   Result r = RunLts({"nodes", "--registry", "embedded://", "--cluster", "c"});

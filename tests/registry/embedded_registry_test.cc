@@ -48,10 +48,10 @@ TEST(EmbeddedRegistryTest, IdentityOwnedByAnotherRegistryIsAlreadyExists) {
 }
 
 TEST(EmbeddedRegistryTest, ListenersRunOneAtATimeAndMayCallTheRegistry) {
-  auto a = Started("embedded://reentrant", "c");
   std::atomic<int> running{0};
   std::atomic<int> max_running{0};
   std::atomic<size_t> listed{0};
+  auto a = Started("embedded://reentrant", "c");  // Stopped before the atomics go.
   Registry* registry = a.get();
   ASSERT_OK(a->Subscribe(NodeType::kJobClient, [&](const NodeEvent&) {
     const int now = ++running;
@@ -78,8 +78,8 @@ TEST(EmbeddedRegistryTest, EpochGrowsWithEveryTerm) {
   auto observer = Started("embedded://terms", "c");
   int64_t last_epoch = 0;
   for (int term = 0; term < 5; ++term) {
-    auto candidate = Started("embedded://terms", "c");
     Recorder seen;
+    auto candidate = Started("embedded://terms", "c");
     ASSERT_OK(candidate->Campaign(NodeType::kJobTracker, "lts", "jt", seen.MasterCallback()));
     ASSERT_TRUE(Eventually([&] { return seen.LastMaster().is_self; }));
     EXPECT_GT(seen.LastMaster().epoch, last_epoch);

@@ -3,9 +3,7 @@
 // master of the group takes to change. Uses the shared servers (it only kills its own
 // helpers); skipped when LTS_TEST_ZK / LTS_TEST_REDIS are unset.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 
 #include "registry_contract.h"
 #include "registry_test_util.h"
+#include "testing/server_process.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/test_env.h"
@@ -47,22 +46,9 @@ class Helper {
                                      "--campaign",
                                      "--session-timeout-ms",
                                      std::to_string(kSessionTimeoutMs)};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    StatusOr<pid_t> pid = lts::testing::SpawnChild(std::move(args), log);
+    EXPECT_OK(pid);
+    if (pid.ok()) pid_ = *pid;
   }
   Helper(const Helper&) = delete;
   Helper& operator=(const Helper&) = delete;
@@ -76,10 +62,6 @@ class Helper {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     return status;
-  }
-  bool alive() {
-    int status;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
   }
 
  private:
@@ -100,9 +82,9 @@ class FailoverTest : public RegistryContractTest {
 };
 
 TEST_P(FailoverTest, MasterMovesWithinSessionTimeoutPlusOneSecondAfterSigkill) {
+  Recorder seen;
   auto observer = NewRegistry();
   ASSERT_TRUE(observer);
-  Recorder seen;
   ASSERT_OK(observer->Subscribe(NodeType::kJobTracker, seen.NodeCallback()));
 
   Helper a(address_, cluster_, "jt-a", logs_.Join("a.log"));

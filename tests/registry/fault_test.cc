@@ -63,8 +63,8 @@ class FaultTest : public ::testing::Test {
 };
 
 TEST_F(FaultTest, ZooKeeperRestartKeepsNodesAndWatchesFireAgain) {
-  StartServer(ServerProcess::Kind::kZooKeeper);
   Recorder states_a, seen_a;
+  StartServer(ServerProcess::Kind::kZooKeeper);
   auto a = NewRegistry(&states_a);
   auto b = NewRegistry();
   ASSERT_TRUE(a && b);
@@ -91,12 +91,12 @@ TEST_F(FaultTest, ZooKeeperRestartKeepsNodesAndWatchesFireAgain) {
 }
 
 TEST_F(FaultTest, ZooKeeperForcedExpiryRecreatesTheNodeAndRearmsWatches) {
-  StartServer(ServerProcess::Kind::kZooKeeper);
   Recorder states, own_view, master;
+  Recorder seen;
+  StartServer(ServerProcess::Kind::kZooKeeper);
   auto a = NewRegistry(&states);
   auto observer = NewRegistry();
   ASSERT_TRUE(a && observer);
-  Recorder seen;
   ASSERT_OK(observer->Subscribe(NodeType::kJobTracker, seen.NodeCallback()));
   ASSERT_OK(a->Register(MakeNode(cluster_, NodeType::kJobTracker, "jt-a")));
   ASSERT_OK(a->Subscribe(NodeType::kJobTracker, own_view.NodeCallback()));
@@ -144,6 +144,7 @@ TEST_F(FaultTest, ZooKeeperForcedExpiryRecreatesTheNodeAndRearmsWatches) {
 }
 
 TEST_F(FaultTest, ZooKeeperRecordOfAnOldSessionIsReplacedNotAdopted) {
+  Recorder seen;
   StartServer(ServerProcess::Kind::kZooKeeper);
   // A record with our path left by another session (e.g. our previous process, not yet reaped).
   const Node node = MakeNode(cluster_, NodeType::kTaskTracker, "tt-stale");
@@ -155,7 +156,6 @@ TEST_F(FaultTest, ZooKeeperRecordOfAnOldSessionIsReplacedNotAdopted) {
   ASSERT_OK(fresh->Register(node));
   // When the old session ends, the record must survive: it belongs to the new session.
   old->Stop();
-  Recorder seen;
   auto observer = NewRegistry();
   ASSERT_TRUE(observer);
   ASSERT_OK(observer->Subscribe(NodeType::kTaskTracker, seen.NodeCallback()));
@@ -164,8 +164,8 @@ TEST_F(FaultTest, ZooKeeperRecordOfAnOldSessionIsReplacedNotAdopted) {
 }
 
 TEST_F(FaultTest, RedisRestartReRegistersNodesAndReElects) {
-  StartServer(ServerProcess::Kind::kRedis);
   Recorder states, seen, master;
+  StartServer(ServerProcess::Kind::kRedis);
   auto a = NewRegistry(&states);
   auto b = NewRegistry();
   ASSERT_TRUE(a && b);

@@ -60,10 +60,10 @@ std::unique_ptr<Registry> RegistryContractTest::NewRegistry() {
 }
 
 TEST_P(RegistryContractTest, SubscriberSeesNodesOfOtherRegistriesComeAndGo) {
+  Recorder seen;
   auto a = NewRegistry();
   auto b = NewRegistry();
   ASSERT_TRUE(a && b);
-  Recorder seen;
   ASSERT_OK(a->Subscribe(NodeType::kTaskTracker, seen.NodeCallback()));
   const Node tt = MakeNode(cluster_, NodeType::kTaskTracker, "tt-1");
   ASSERT_OK(b->Register(tt));
@@ -78,6 +78,7 @@ TEST_P(RegistryContractTest, SubscriberSeesNodesOfOtherRegistriesComeAndGo) {
 }
 
 TEST_P(RegistryContractTest, LateSubscriberGetsOneAddPerExistingNode) {
+  Recorder first, second;
   auto a = NewRegistry();
   ASSERT_TRUE(a);
   for (const char* id : {"jc-1", "jc-2", "jc-3"}) {
@@ -85,7 +86,6 @@ TEST_P(RegistryContractTest, LateSubscriberGetsOneAddPerExistingNode) {
   }
   auto b = NewRegistry();
   ASSERT_TRUE(b);
-  Recorder first, second;
   ASSERT_OK(b->Subscribe(NodeType::kJobClient, first.NodeCallback()));
   ASSERT_TRUE(Eventually([&] { return first.events().size() == 3; }));
   ASSERT_OK(b->Subscribe(NodeType::kJobClient, second.NodeCallback()));
@@ -107,9 +107,9 @@ TEST_P(RegistryContractTest, ListReadsUnsubscribedTypesFromTheServer) {
 }
 
 TEST_P(RegistryContractTest, ChangedRecordIsRemoveThenAdd) {
+  Recorder seen;
   auto a = NewRegistry();
   ASSERT_TRUE(a);
-  Recorder seen;
   ASSERT_OK(a->Subscribe(NodeType::kTaskTracker, seen.NodeCallback()));
   Node tt = MakeNode(cluster_, NodeType::kTaskTracker, "tt-1");
   ASSERT_OK(a->Register(tt));
@@ -130,10 +130,10 @@ TEST_P(RegistryContractTest, ChangedRecordIsRemoveThenAdd) {
 }
 
 TEST_P(RegistryContractTest, StoppedRegistryNodesAreRemoved) {
+  Recorder seen;
   auto a = NewRegistry();
   auto b = NewRegistry();
   ASSERT_TRUE(a && b);
-  Recorder seen;
   ASSERT_OK(a->Subscribe(NodeType::kJobTracker, seen.NodeCallback()));
   ASSERT_OK(b->Register(MakeNode(cluster_, NodeType::kJobTracker, "jt-b")));
   ASSERT_TRUE(Eventually([&] { return seen.Present("jt-b"); }));
@@ -142,11 +142,11 @@ TEST_P(RegistryContractTest, StoppedRegistryNodesAreRemoved) {
 }
 
 TEST_P(RegistryContractTest, FirstCandidateLeadsAndTheNextTermHasAHigherEpoch) {
+  Recorder ma, mb;
   auto a = NewRegistry();
   auto b = NewRegistry();
   auto observer = NewRegistry();
   ASSERT_TRUE(a && b && observer);
-  Recorder ma, mb;
   ASSERT_OK(a->Campaign(NodeType::kJobTracker, "lts", "jt-a", ma.MasterCallback()));
   ASSERT_TRUE(Eventually([&] { return ma.LastMaster().is_self; }));
   ASSERT_OK(b->Campaign(NodeType::kJobTracker, "lts", "jt-b", mb.MasterCallback()));
@@ -193,11 +193,11 @@ TEST_P(RegistryContractTest, MisuseIsReported) {
 }
 
 TEST_P(RegistryContractTest, StateListenerHearsConnected) {
+  Recorder states;
   RegistryOptions options;
   options.address = address_;
   options.cluster = cluster_;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Registry> registry, CreateRegistry(options));
-  Recorder states;
   registry->AddStateListener(states.StateCallback());
   ASSERT_OK(registry->Start());
   EXPECT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kConnected) == 1; }));

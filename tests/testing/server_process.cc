@@ -51,6 +51,30 @@ std::string Exchange(uint16_t port, const std::string& request) {
 
 }  // namespace
 
+StatusOr<pid_t> SpawnChild(std::vector<std::string> args, const std::string& log_path,
+                           const std::string& cwd) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return IOError("fork failed");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on: the parent has other threads.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(Kind kind) {
   const char* binary =
       kind == Kind::kZooKeeper ? "/usr/share/java/zookeeper.jar" : "/usr/bin/redis-server";
@@ -89,27 +113,7 @@ Status ServerProcess::Launch() {
     args = {"redis-server", "--bind", "127.0.0.1", "--port",    std::to_string(port_), "--save", "",
             "--appendonly", "no",     "--dir",     dir_.path(), "--daemonize",         "no"};
   }
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string log = dir_.Join("server.log");
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return IOError("fork failed");
-  if (pid == 0) {
-    // Child: die with the test, log to the dir, run the server from its dir.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    if (::chdir(dir_.path().c_str()) != 0) ::_exit(127);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  pid_ = pid;
+  LTS_ASSIGN_OR_RETURN(pid_, SpawnChild(std::move(args), dir_.Join("server.log"), dir_.path()));
   return WaitReady();
 }
 

@@ -15,12 +15,20 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lts/status.h"
 #include "lts/statusor.h"
 #include "testing/temp_dir.h"
 
 namespace lts::testing {
+
+// Forks and execs args[0] (a path, or a name looked up in PATH) with `args`, stdout and stderr
+// appended to `log_path`, in directory `cwd` unless empty. The child is sent SIGKILL when the
+// thread that spawned it exits (PR_SET_PDEATHSIG), so it never outlives a crashed test.
+// Returns its pid; the caller reaps it.
+StatusOr<pid_t> SpawnChild(std::vector<std::string> args, const std::string& log_path,
+                           const std::string& cwd = "");
 
 class ServerProcess {
  public:

@@ -409,10 +409,7 @@ Status RedisRegistry::Subscribe(NodeType type, NodeListener listener) {
 }
 
 StatusOr<std::vector<Node>> RedisRegistry::List(NodeType type) {
-  if (hub_.IsSubscribed(type)) {
-    std::optional<std::vector<Node>> snapshot = hub_.Snapshot(type);
-    if (snapshot) return std::move(*snapshot);
-  }
+  if (std::optional<std::vector<Node>> view = hub_.Snapshot(type)) return std::move(*view);
   MutexLock conn(&conn_mu_);
   StatusOr<std::vector<Node>> nodes = ReadType(type);
   if (!nodes.ok()) NoteFailure(nodes.status());
@@ -421,11 +418,7 @@ StatusOr<std::vector<Node>> RedisRegistry::List(NodeType type) {
 
 Status RedisRegistry::Campaign(NodeType type, const std::string& group, const std::string& identity,
                                MasterListener listener) {
-  if (group.empty() || group.size() > kMaxNameLength || identity.empty() ||
-      identity.size() > kMaxNameLength) {
-    return InvalidArgument(
-        fmt::format("campaign: group and identity must have 1 to {} bytes", kMaxNameLength));
-  }
+  LTS_RETURN_IF_ERROR(internal::CheckCampaignArgs(group, identity));
   LTS_RETURN_IF_ERROR(CheckRunning());
   const MasterKey key{type, group};
   MutexLock conn(&conn_mu_);

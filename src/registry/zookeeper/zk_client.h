@@ -10,6 +10,12 @@
 
 #pragma once
 
+// zookeeper.h declares the sync API only for the multi-threaded library; the build defines
+// THREADED through lts::zookeeper, a tool that parses this header alone (the clang
+// thread-safety pass of scripts/test.sh) may not.
+#ifndef THREADED
+#define THREADED
+#endif
 #include <zookeeper/zookeeper.h>
 
 #include <cstdint>

@@ -65,7 +65,7 @@ Status ZooKeeperRegistry::OpenHandle() {
     return Unavailable(
         fmt::format("zookeeper {}: zookeeper_init failed: {}", hosts_, std::strerror(errno)));
   }
-  retired_ = std::move(handle_);
+  if (handle_ != nullptr) retired_.push_back(std::move(handle_));
   handle_ = std::make_shared<zk::Handle>(zh);
   connected_ = false;
   return Status::Ok();
@@ -98,7 +98,8 @@ Status ZooKeeperRegistry::Start() {
 }
 
 void ZooKeeperRegistry::Stop() {
-  std::shared_ptr<zk::Handle> handle, retired;
+  std::shared_ptr<zk::Handle> handle;
+  std::vector<std::shared_ptr<zk::Handle>> retired;
   {
     MutexLock lock(&mu_);
     if (stopping_) return;
@@ -109,12 +110,12 @@ void ZooKeeperRegistry::Stop() {
   {
     MutexLock lock(&mu_);
     handle = std::move(handle_);
-    retired = std::move(retired_);
+    retired.swap(retired_);
     events_.clear();
   }
   // Closing the session deletes its ephemeral znodes (records and latches) at once.
   handle.reset();
-  retired.reset();
+  retired.clear();
   hub_.Stop();
 }
 
@@ -173,7 +174,7 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
         hub_.PublishState(ConnectionState::kExpired);
         PublishNoMasters();
       }
-      retired_ = std::move(handle_);  // Run() opens the next session.
+      retired_.push_back(std::move(handle_));  // Run() opens the next session.
     }
     return;
   }
@@ -187,7 +188,7 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
 
 void ZooKeeperRegistry::Run() {
   while (true) {
-    std::shared_ptr<zk::Handle> retired;
+    std::vector<std::shared_ptr<zk::Handle>> retired;
     bool reconcile = false;
     {
       MutexLock lock(&mu_);
@@ -217,11 +218,11 @@ void ZooKeeperRegistry::Run() {
           LTS_LOG(WARN, "{}; retrying in {} ms", status.ToString(), backoff_ms_);
         }
       }
-      retired = std::move(retired_);
+      retired.swap(retired_);
       reconcile = dirty_ && connected_;
       if (reconcile) dirty_ = false;
     }
-    retired.reset();  // zookeeper_close outside mu_: it joins the thread that runs Watcher.
+    retired.clear();  // zookeeper_close outside mu_: it joins the thread that runs Watcher.
     if (!reconcile) continue;
     Status status;
     {
@@ -394,16 +395,24 @@ Status ZooKeeperRegistry::Register(const Node& node) {
   }
   LTS_ASSIGN_OR_RETURN(std::string path, node.EncodePath());
   MutexLock ops(&ops_mu_);
+  std::string old_path;
   {
     MutexLock lock(&mu_);
     if (!started_ || stopping_) return FailedPrecondition("zookeeper registry: not running");
     Registration& reg = registrations_[node.identity];
-    if (!reg.path.empty() && reg.path != path) orphans_.insert(reg.path);
+    if (!reg.path.empty() && reg.path != path) old_path = reg.path;
     reg = Registration{node, path, 0};
     orphans_.erase(path);
   }
   int64_t session = 0;
   std::shared_ptr<zk::Handle> handle = ConnectedHandle(&session);
+  // The old record of a changed node goes first, so that no reader sees two records of one
+  // identity.
+  if (!old_path.empty() &&
+      (handle == nullptr || !zk::DeleteIfExists(handle->get(), old_path).ok())) {
+    MutexLock lock(&mu_);
+    orphans_.insert(old_path);
+  }
   if (handle == nullptr) {
     Wake();
     return Unavailable(
@@ -417,7 +426,7 @@ Status ZooKeeperRegistry::Register(const Node& node) {
   if (status.ok() && it != registrations_.end() && it->second.path == path) {
     it->second.session = session;
   }
-  // Old records of this node (changed fields) are deleted by the worker.
+  // Old records that could not be deleted above are deleted by the worker.
   if (!status.ok() || !orphans_.empty()) {
     dirty_ = true;
     cv_.SignalAll();
@@ -471,10 +480,7 @@ Status ZooKeeperRegistry::Subscribe(NodeType type, NodeListener listener) {
 }
 
 StatusOr<std::vector<Node>> ZooKeeperRegistry::List(NodeType type) {
-  if (hub_.IsSubscribed(type)) {
-    std::optional<std::vector<Node>> snapshot = hub_.Snapshot(type);
-    if (snapshot) return std::move(*snapshot);
-  }
+  if (std::optional<std::vector<Node>> view = hub_.Snapshot(type)) return std::move(*view);
   int64_t session = 0;
   std::shared_ptr<zk::Handle> handle = ConnectedHandle(&session);
   if (handle == nullptr) return Unavailable(fmt::format("zookeeper {}: not connected", hosts_));
@@ -483,11 +489,7 @@ StatusOr<std::vector<Node>> ZooKeeperRegistry::List(NodeType type) {
 
 Status ZooKeeperRegistry::Campaign(NodeType type, const std::string& group,
                                    const std::string& identity, MasterListener listener) {
-  if (group.empty() || group.size() > kMaxNameLength || identity.empty() ||
-      identity.size() > kMaxNameLength) {
-    return InvalidArgument(
-        fmt::format("campaign: group and identity must have 1 to {} bytes", kMaxNameLength));
-  }
+  LTS_RETURN_IF_ERROR(internal::CheckCampaignArgs(group, identity));
   const MasterKey key{type, group};
   MutexLock ops(&ops_mu_);
   {

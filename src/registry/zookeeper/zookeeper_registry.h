@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/mutex.h"
 #include "registry/event_hub.h"
@@ -120,8 +121,10 @@ class ZooKeeperRegistry final : public Registry {
   std::map<MasterKey, CampaignState> campaigns_ GUARDED_BY(mu_);
   int64_t retry_at_us_ GUARDED_BY(mu_) = 0;  // Monotonic; 0: no retry pending.
   int backoff_ms_ GUARDED_BY(mu_) = 0;
-  std::set<std::string> orphans_ GUARDED_BY(mu_);        // Old record paths still to delete.
-  std::shared_ptr<zk::Handle> retired_ GUARDED_BY(mu_);  // Closed by Run() outside mu_.
+  std::set<std::string> orphans_ GUARDED_BY(mu_);  // Old record paths still to delete.
+  // Replaced handles, closed by Run() or Stop() outside mu_ (zookeeper_close joins the thread
+  // that runs Watcher, which takes mu_).
+  std::vector<std::shared_ptr<zk::Handle>> retired_ GUARDED_BY(mu_);
   std::thread worker_;
 };
 
