@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -159,8 +160,13 @@ Status ServerProcess::Stop() { return Terminate(SIGTERM, 10000); }
 
 Status ServerProcess::Kill() { return Terminate(SIGKILL, 0); }
 
-Status ServerProcess::Restart() {
+Status ServerProcess::Restart(bool wipe_data) {
   if (pid_ > 0) return FailedPrecondition("server is still running");
+  if (wipe_data) {
+    std::error_code error;
+    std::filesystem::remove_all(dir_.Join("data"), error);
+    if (error) return IOError("cannot remove " + dir_.Join("data") + ": " + error.message());
+  }
   // The old listening socket may linger briefly; the server retries nothing, so wait until
   // the port can be bound again.
   WaitFor(

@@ -46,8 +46,9 @@ class ServerProcess {
   Status Stop();
   // SIGKILL and reap: a crash.
   Status Kill();
-  // Starts it again on the same port and data dir and waits until it answers.
-  Status Restart();
+  // Starts it again on the same port and data dir and waits until it answers. With
+  // `wipe_data`, the data dir is emptied first: a ZooKeeper that forgot every session.
+  Status Restart(bool wipe_data = false);
 
   bool running() const { return pid_ > 0; }
   uint16_t port() const { return port_; }

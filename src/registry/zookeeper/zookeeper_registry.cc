@@ -153,6 +153,8 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
                 session == session_ ? "reconnected to" : "new", session);
       }
       session_ = session;
+      session_timeout_ms_ = zoo_recv_timeout(handle_->get());
+      suspended_at_us_ = 0;
       expired_ = false;
       for (NodeType type : hub_.SubscribedTypes()) stale_types_.insert(type);
       dirty_ = true;
@@ -161,20 +163,13 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
     } else if (event.state == ZOO_CONNECTING_STATE || event.state == ZOO_ASSOCIATING_STATE) {
       if (connected_) {
         connected_ = false;
+        suspended_at_us_ = clock_->MonotonicMicros();
         LTS_LOG(WARN, "zookeeper {}: connection lost; session 0x{:x} suspended", hosts_, session_);
         hub_.PublishState(ConnectionState::kSuspended);
         PublishNoMasters();
       }
     } else if (event.state == ZOO_EXPIRED_SESSION_STATE || event.state == ZOO_AUTH_FAILED_STATE) {
-      LTS_LOG(WARN, "zookeeper {}: session 0x{:x} {}; opening a new one", hosts_, session_,
-              event.state == ZOO_EXPIRED_SESSION_STATE ? "expired" : "failed authentication");
-      connected_ = false;
-      if (!expired_) {
-        expired_ = true;
-        hub_.PublishState(ConnectionState::kExpired);
-        PublishNoMasters();
-      }
-      retired_.push_back(std::move(handle_));  // Run() opens the next session.
+      ExpireSession(event.state == ZOO_EXPIRED_SESSION_STATE ? "expired" : "failed authentication");
     }
     return;
   }
@@ -186,6 +181,23 @@ void ZooKeeperRegistry::HandleEvent(const WatchEvent& event) {
   dirty_ = true;
 }
 
+int64_t ZooKeeperRegistry::LocalExpiryAt() const {
+  if (suspended_at_us_ == 0 || handle_ == nullptr) return 0;
+  return suspended_at_us_ + int64_t{session_timeout_ms_} * 1000;
+}
+
+void ZooKeeperRegistry::ExpireSession(std::string_view why) {
+  LTS_LOG(WARN, "zookeeper {}: session 0x{:x} {}; opening a new one", hosts_, session_, why);
+  connected_ = false;
+  suspended_at_us_ = 0;
+  if (!expired_) {
+    expired_ = true;
+    hub_.PublishState(ConnectionState::kExpired);
+    PublishNoMasters();
+  }
+  retired_.push_back(std::move(handle_));  // Run() opens the next session.
+}
+
 void ZooKeeperRegistry::Run() {
   while (true) {
     std::vector<std::shared_ptr<zk::Handle>> retired;
@@ -195,10 +207,13 @@ void ZooKeeperRegistry::Run() {
       while (!stopping_ && events_.empty()) {
         const int64_t now = clock_->MonotonicMicros();
         const bool retry_due = retry_at_us_ != 0 && now >= retry_at_us_;
+        const int64_t expire_at = LocalExpiryAt();
         const bool work = (handle_ == nullptr && retry_at_us_ == 0) || retry_due ||
-                          (dirty_ && connected_ && retry_at_us_ == 0);
+                          (dirty_ && connected_ && retry_at_us_ == 0) ||
+                          (expire_at != 0 && now >= expire_at);
         if (work) break;
-        const int64_t wait_us = retry_at_us_ != 0 ? retry_at_us_ - now : 1000000;
+        int64_t wait_us = retry_at_us_ != 0 ? retry_at_us_ - now : 1000000;
+        if (expire_at != 0) wait_us = std::min(wait_us, expire_at - now);
         cv_.WaitFor(&mu_, std::chrono::microseconds(std::max<int64_t>(wait_us, 1000)));
       }
       if (stopping_) return;
@@ -208,6 +223,13 @@ void ZooKeeperRegistry::Run() {
         HandleEvent(event);
       }
       const int64_t now = clock_->MonotonicMicros();
+      const int64_t expire_at = LocalExpiryAt();
+      if (expire_at != 0 && now >= expire_at) {
+        // Cut off for a whole session timeout: the server has expired the session (or, after
+        // losing its data, refuses this client for having seen newer zxids and would never
+        // say so). Curator's rule: give the session up and start a new one.
+        ExpireSession("lost for longer than the session timeout");
+      }
       if (retry_at_us_ != 0 && now < retry_at_us_) continue;
       retry_at_us_ = 0;
       if (handle_ == nullptr) {

@@ -17,7 +17,10 @@
 // (and an empty MasterInfo to campaigners); CONNECTED again in the same session publishes
 // kReconnected; EXPIRED publishes kExpired, closes the handle and opens a new session, in
 // which the worker re-creates every registration and latch and re-arms every watch, then
-// publishes kReconnected. Failed steps are retried with exponential backoff (100 ms to 2 s).
+// publishes kReconnected. A session suspended for a whole (negotiated) session timeout is
+// given up the same way without waiting for the server to say so (as Curator does): the
+// server has expired it by then, and a server that lost its data never would. Failed steps are
+// retried with exponential backoff (100 ms to 2 s).
 //
 // Thread safety: as Registry. Locks: ops_mu_ (serializes ZooKeeper write sequences) before mu_.
 
@@ -29,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -85,6 +89,10 @@ class ZooKeeperRegistry final : public Registry {
   void Run() EXCLUDES(mu_, ops_mu_);
   void HandleEvent(const WatchEvent& event) REQUIRES(mu_);
   Status OpenHandle() REQUIRES(mu_);
+  // Gives the session up: kExpired, an empty MasterInfo to campaigns, the handle retired.
+  void ExpireSession(std::string_view why) REQUIRES(mu_);
+  // When a suspended session is given up locally (monotonic us); 0: not suspended.
+  int64_t LocalExpiryAt() const REQUIRES(mu_);
   // Brings every registration, watch and campaign up to date in the current session.
   Status Reconcile() EXCLUDES(mu_) REQUIRES(ops_mu_);
   Status RefreshType(zhandle_t* zh, NodeType type, bool watch) EXCLUDES(mu_);
@@ -115,6 +123,8 @@ class ZooKeeperRegistry final : public Registry {
   bool ever_connected_ GUARDED_BY(mu_) = false;
   bool expired_ GUARDED_BY(mu_) = false;            // kExpired published, new session not yet up.
   int64_t session_ GUARDED_BY(mu_) = 0;             // Session id of the last CONNECTED event.
+  int session_timeout_ms_ GUARDED_BY(mu_) = 0;      // As negotiated with the server.
+  int64_t suspended_at_us_ GUARDED_BY(mu_) = 0;     // Monotonic; 0 unless suspended.
   bool dirty_ GUARDED_BY(mu_) = false;              // Something needs Reconcile().
   std::set<NodeType> stale_types_ GUARDED_BY(mu_);  // Child watch fired / needs re-read.
   std::map<std::string, Registration> registrations_ GUARDED_BY(mu_);  // By identity.
