@@ -68,7 +68,7 @@ class Helper {
   pid_t pid_ = -1;
 };
 
-class FailoverTest : public RegistryContractTest {
+class FailoverTest : public RegistryBackendTest {
  protected:
   std::optional<MasterInfo> MasterNow(Registry* registry) {
     StatusOr<std::optional<MasterInfo>> master = registry->Master(NodeType::kJobTracker, "lts");

@@ -80,7 +80,7 @@ void FaultTest::RestartZooKeeper(bool wipe_data) {
   const int64_t epoch = master_a.LastMaster().epoch;
 
   ASSERT_OK(server_->Stop());
-  ASSERT_TRUE(Eventually([&] { return states_a.CountState(ConnectionState::kSuspended) == 1; }));
+  ASSERT_TRUE(Eventually([&] { return states_a.CountState(ConnectionState::kSuspended) >= 1; }));
   // Cut off, a master must not believe it still is one.
   ASSERT_TRUE(Eventually([&] { return master_a.LastMaster().identity.empty(); }));
   ASSERT_OK(server_->Restart(wipe_data));
@@ -212,7 +212,7 @@ TEST_F(FaultTest, RedisRestartReRegistersNodesAndReElects) {
   const int64_t first_epoch = master.LastMaster().epoch;
 
   ASSERT_OK(server_->Stop());  // No persistence: every key is gone.
-  ASSERT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kSuspended) == 1; }));
+  ASSERT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kSuspended) >= 1; }));
   ASSERT_OK(server_->Restart());
   ASSERT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kReconnected) >= 1; }));
 
@@ -239,7 +239,7 @@ TEST_F(FaultTest, StopReturnsWhileTheServerIsDown) {
     ASSERT_OK(a->Register(MakeNode(cluster_, NodeType::kTaskTracker, "tt-a")));
     ASSERT_OK(a->Campaign(NodeType::kJobTracker, "lts", "jt-a", [](const MasterInfo&) {}));
     ASSERT_OK(server_->Kill());
-    ASSERT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kSuspended) == 1; }));
+    ASSERT_TRUE(Eventually([&] { return states.CountState(ConnectionState::kSuspended) >= 1; }));
     // Calls fail fast with kUnavailable instead of hanging.
     EXPECT_EQ(StatusCode::kUnavailable, a->List(NodeType::kJobClient).status().code());
     const auto before = std::chrono::steady_clock::now();

@@ -33,7 +33,9 @@ inline std::string BackendName(const ::testing::TestParamInfo<BackendParam>& inf
 BackendParam ZooKeeperBackend();
 BackendParam RedisBackend();
 
-class RegistryContractTest : public ::testing::TestWithParam<BackendParam> {
+// A started registry per call on the backend of the parameter, with a cluster of its own.
+// (registry_backend_fixture.cc)
+class RegistryBackendTest : public ::testing::TestWithParam<BackendParam> {
  protected:
   void SetUp() override;
   void TearDown() override;
@@ -45,5 +47,8 @@ class RegistryContractTest : public ::testing::TestWithParam<BackendParam> {
   std::string cluster_;
   std::vector<std::unique_ptr<Registry>> registries_;  // Stopped in TearDown.
 };
+
+// The contract suite (registry_contract.cc).
+class RegistryContractTest : public RegistryBackendTest {};
 
 }  // namespace lts::registry::testing

@@ -1,7 +1,10 @@
 #include "registry/redis/redis_connection.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <cstring>
 
 namespace lts::registry::redis {
 
@@ -14,6 +17,16 @@ Status Connection::Connect(int timeout_ms, bool command_timeout) {
     Status status = Unavailable(fmt::format("redis {}: connect: {}", address_, context->errstr));
     redisFree(context);
     return status;
+  }
+  // A connect to a local port nobody listens on can pick that same port as its source and
+  // connect to itself (TCP simultaneous open); that is no server.
+  sockaddr_storage local{}, peer{};
+  socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
+  if (::getsockname(context->fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+      ::getpeername(context->fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
+      local_len == peer_len && std::memcmp(&local, &peer, local_len) == 0) {
+    redisFree(context);
+    return Unavailable(fmt::format("redis {}: connect: connected to itself (no server)", address_));
   }
   if (command_timeout && redisSetTimeout(context, tv) != REDIS_OK) {
     redisFree(context);
