@@ -195,7 +195,9 @@ void ZooKeeperRegistry::ExpireSession(std::string_view why) {
     hub_.PublishState(ConnectionState::kExpired);
     PublishNoMasters();
   }
-  retired_.push_back(std::move(handle_));  // Run() opens the next session.
+  retired_.push_back(std::move(handle_));  // Run() opens the next session, without delay.
+  retry_at_us_ = 0;
+  backoff_ms_ = 0;
 }
 
 void ZooKeeperRegistry::Run() {
