@@ -111,8 +111,9 @@ struct NodeEvent {
   enum class Kind { kAdd, kRemove };
   Kind kind = Kind::kAdd;
   Node node;
-  // Every node of node.type as this registry knows it after this event, sorted by identity:
-  // the consistent current list at the point of the event.
+  // Every node of node.type as this registry knows it after the observation this event comes
+  // from, sorted by identity: the consistent current list. All events of one observation (a
+  // re-read after a watch, a reconnection, a reconciliation) share it.
   std::shared_ptr<const std::vector<Node>> nodes;
 };
 using NodeListener = std::function<void(const NodeEvent& event)>;
