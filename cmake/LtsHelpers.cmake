@@ -16,11 +16,12 @@ function(lts_add_executable name)
   lts_apply_warnings(${name})
 endfunction()
 
-# lts_add_test(<module> SOURCES ... [DEPS ...] [LABELS ...])
+# lts_add_test(<module> SOURCES ... [DEPS ...] [LABELS ...] [RUN_SERIAL])
 #   One gtest binary per module (<module>_test), each test registered with ctest and
 #   labelled (default: unit). Tests run from a fresh temp dir they create themselves.
+#   RUN_SERIAL: ctest runs these tests alone (tests that measure timing against a deadline).
 function(lts_add_test module)
-  cmake_parse_arguments(A "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "RUN_SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT A_LABELS)
     set(A_LABELS unit)
   endif()
@@ -29,7 +30,7 @@ function(lts_add_test module)
   lts_apply_warnings(${module}_test)
   gtest_discover_tests(${module}_test
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${A_LABELS}" TIMEOUT 300
+    PROPERTIES LABELS "${A_LABELS}" TIMEOUT 300 RUN_SERIAL ${A_RUN_SERIAL}
                ENVIRONMENT "LTS_SOURCE_DIR=${PROJECT_SOURCE_DIR};LTS_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 

@@ -43,10 +43,6 @@ constexpr PlannedCommand kPlanned[] = {
      "job submission"},
     {"job", "Inspect and steer jobs: list, show, cancel, pause, resume, trigger now, terminate.",
      "job management"},
-    {"nodes",
-     "List the nodes registered in a registry (zookeeper://, redis://, embedded://): "
-     "type, group, identity, address, threads, master.",
-     "the node listing"},
     {"kv", "Inspect an ltsdb key-value store directory (stat, get, scan, check).",
      "the ltsdb tools"},
 };
@@ -79,6 +75,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     });
   }
   AddCronCommand(&app, &ctx);
+  AddNodesCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

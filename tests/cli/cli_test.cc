@@ -4,21 +4,10 @@
 
 #include <sstream>
 
+#include "run_lts.h"
+
 namespace lts::cli {
 namespace {
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunLts(std::vector<std::string> args) {
-  args.insert(args.begin(), "lts");
-  std::ostringstream out, err;
-  int code = RunCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST(CliTest, HelpListsEverySubcommand) {
   Result r = RunLts({"--help"});
