@@ -1,0 +1,49 @@
+#include "kv/txlog/segment_reader.h"
+
+#include <vector>
+
+namespace lts::kv::txlog {
+
+StatusOr<ScanResult> ScanSegment(const File& file, uint32_t segment_id,
+                                 const std::function<void(std::span<const RecordAt>)>& on_batch) {
+  ScanResult result;
+  std::string data;
+  LTS_RETURN_IF_ERROR(file.Read(0, file.Size(), &data));
+  result.file_size = data.size();
+  if (!CheckSegmentHeader(data, segment_id)) {
+    result.stop_reason =
+        data.size() < kSegmentHeaderSize ? "short segment header" : "bad segment header";
+    return result;
+  }
+  result.header_ok = true;
+  result.valid_end = kSegmentHeaderSize;
+  std::vector<RecordAt> batch;
+  uint64_t pos = kSegmentHeaderSize;
+  while (pos < data.size()) {
+    RecordAt at;
+    size_t size = 0;
+    DecodeResult d = DecodeRecord(std::string_view(data).substr(pos), &at.record, &size);
+    if (d != DecodeResult::kOk) {
+      result.stop_reason = (d == DecodeResult::kIncomplete ? "truncated record at offset "
+                                                           : "bad record at offset ") +
+                           std::to_string(pos);
+      break;
+    }
+    at.offset = pos;
+    at.size = static_cast<uint32_t>(size);
+    batch.push_back(at);
+    pos += size;
+    if (at.record.batch_end()) {
+      on_batch(batch);
+      batch.clear();
+      result.valid_end = pos;
+    }
+  }
+  if (result.stop_reason.empty() && !batch.empty()) {
+    result.stop_reason =
+        "batch without its end record at offset " + std::to_string(result.valid_end);
+  }
+  return result;
+}
+
+}  // namespace lts::kv::txlog
