@@ -47,8 +47,6 @@ constexpr PlannedCommand kPlanned[] = {
      "List the nodes registered in a registry (zookeeper://, redis://, embedded://): "
      "type, group, identity, address, threads, master.",
      "the node listing"},
-    {"kv", "Inspect an ltsdb key-value store directory (stat, get, scan, check).",
-     "the ltsdb tools"},
 };
 
 }  // namespace
@@ -79,6 +77,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     });
   }
   AddCronCommand(&app, &ctx);
+  AddKvCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -105,10 +105,6 @@ class DB {
   // Runs GC over every segment below the live ratio (and retires dead ones) now, then
   // writes a checkpoint. Blocks.
   virtual Status Compact() = 0;
-  // Reads every segment and checkpoint and checks every checksum. `*report` gets one
-  // line per file.
-  virtual Status Verify(std::string* report) = 0;
-
   virtual DbStats GetStats() = 0;
   // Reads every live record (slow: a tool, not a hot path).
   virtual StatusOr<CompressionStats> MeasureCompression() = 0;
@@ -117,5 +113,11 @@ class DB {
   // releases the lock. REQUIRES: no other call in progress or later, iterators gone.
   virtual Status Close() = 0;
 };
+
+// Checks every checksum of the store in `dir` (every record of every segment, every
+// checkpoint) without opening it; takes the store's lock for the duration. `*report`
+// gets one line per file. A torn tail of the newest segment is reported but is not an
+// error (Open truncates it); anything else damaged is kCorruption naming the file.
+Status VerifyStore(const Options& options, const std::string& dir, std::string* report);
 
 }  // namespace lts::kv

@@ -585,38 +585,48 @@ Status DBImpl::Compact() {
   return Checkpoint();
 }
 
-Status DBImpl::Verify(std::string* report) {
-  SegmentMap segs;
-  {
-    std::shared_lock l(index_mu_);
-    segs = segments_;
-  }
-  Status first;
-  for (const auto& [id, seg] : segs) {
-    uint64_t records = 0;
-    LTS_ASSIGN_OR_RETURN(
-        txlog::ScanResult scan,
-        txlog::ScanSegment(*seg->file, id,
-                           [&](std::span<const txlog::RecordAt> b) { records += b.size(); }));
-    const bool ok = scan.stop_reason.empty();
-    *report += SegmentFileName(id) + ": " + std::to_string(records) + " records, " +
-               std::to_string(scan.file_size) + " bytes: " + (ok ? "ok" : scan.stop_reason) + "\n";
-    if (!ok && first.ok()) {
-      first = Status(StatusCode::kCorruption, SegmentFileName(id) + ": " + scan.stop_reason);
-    }
-  }
-  LTS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(dir_));
+Status VerifyStore(const Options& options, const std::string& dir, std::string* report) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  LTS_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, env->LockFile(dir + "/LOCK"));
+  LTS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
   std::sort(names.begin(), names.end());
+  uint32_t newest = 0;
+  for (const std::string& name : names) newest = std::max(newest, ParseSegmentFileName(name));
+  Status first;
+  auto fail = [&](Status s) {
+    if (first.ok()) first = std::move(s);
+  };
   for (const std::string& name : names) {
-    if (ParseCheckpointFileName(name) == 0) continue;
-    StatusOr<std::string> data = env_->ReadFile(dir_ + "/" + name);
-    Status s = data.status();
-    CheckpointInfo info;
-    MemIndex scratch;
-    if (s.ok()) s = DecodeCheckpoint(name, *data, &info, &scratch);
-    *report += name + ": " +
-               (s.ok() ? std::to_string(scratch.live_keys()) + " keys: ok" : s.ToString()) + "\n";
-    if (!s.ok() && first.ok()) first = s;
+    const std::string path = dir + "/" + name;
+    if (const uint32_t id = ParseSegmentFileName(name)) {
+      LTS_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, false));
+      uint64_t records = 0;
+      LTS_ASSIGN_OR_RETURN(txlog::ScanResult scan,
+                           txlog::ScanSegment(*file, id, [&](std::span<const txlog::RecordAt> b) {
+                             records += b.size();
+                           }));
+      std::string verdict = "ok";
+      if (!scan.stop_reason.empty() && id == newest) {
+        verdict = "torn tail: " + scan.stop_reason + " (" +
+                  std::to_string(scan.file_size - scan.valid_end) + " bytes; Open truncates them)";
+      } else if (!scan.stop_reason.empty()) {
+        verdict = "CORRUPT: " + scan.stop_reason;
+        fail(Status(StatusCode::kCorruption, path + ": " + scan.stop_reason));
+      }
+      *report += name + ": " + std::to_string(records) + " records, " +
+                 std::to_string(scan.file_size) + " bytes: " + verdict + "\n";
+    } else if (ParseCheckpointFileName(name) != 0) {
+      StatusOr<std::string> data = env->ReadFile(path);
+      Status s = data.status();
+      CheckpointInfo info;
+      MemIndex scratch;
+      if (s.ok()) s = DecodeCheckpoint(name, *data, &info, &scratch);
+      *report += name + ": " +
+                 (s.ok() ? std::to_string(scratch.live_keys()) + " keys: ok"
+                         : "CORRUPT: " + s.ToString()) +
+                 "\n";
+      if (!s.ok()) fail(s);
+    }
   }
   return first;
 }

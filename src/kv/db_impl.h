@@ -63,7 +63,6 @@ class DBImpl final : public DB {
   std::unique_ptr<Iterator> NewIterator() override;
   Status Checkpoint() override;
   Status Compact() override;
-  Status Verify(std::string* report) override;
   DbStats GetStats() override;
   StatusOr<CompressionStats> MeasureCompression() override;
   Status Close() override;

@@ -317,15 +317,26 @@ TEST_F(DbTest, DamagedSealedSegmentIsReportedAsCorruption) {
   EXPECT_NE(std::string::npos, db.status().message().find("seg-0000000001.log"));
 }
 
-TEST_F(DbTest, VerifyChecksEveryRecord) {
+TEST_F(DbTest, VerifyChecksEveryRecordAndNamesTheDamagedFile) {
   options_.segment_size = 4096;
   Open();
   for (int i = 0; i < 100; ++i) ASSERT_OK(db_->Put(Key(i), std::string(100, 'v')));
-  ASSERT_OK(db_->Checkpoint());
+  ASSERT_OK(db_->Close());
+  db_.reset();
   std::string report;
-  ASSERT_OK(db_->Verify(&report));
-  EXPECT_NE(std::string::npos, report.find("seg-0000000001.log: "));
-  EXPECT_NE(std::string::npos, report.find("ckpt-"));
+  ASSERT_OK(VerifyStore(options_, dir_.path(), &report));
+  EXPECT_NE(std::string::npos, report.find("seg-0000000001.log: ")) << report;
+  EXPECT_NE(std::string::npos, report.find("ckpt-")) << report;
+  const std::string seg = dir_.Join("seg-0000000002.log");
+  ASSERT_OK_AND_ASSIGN(std::string data, Env::Default()->ReadFile(seg));
+  data[100] = static_cast<char>(data[100] ^ 1);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<File> f, Env::Default()->OpenFile(seg, false));
+  ASSERT_OK(f->Truncate(0));
+  ASSERT_OK(f->Append(data));
+  report.clear();
+  Status s = VerifyStore(options_, dir_.path(), &report);
+  EXPECT_EQ(StatusCode::kCorruption, s.code());
+  EXPECT_NE(std::string::npos, s.message().find("seg-0000000002.log")) << s.ToString();
 }
 
 // --- Fault injection -----------------------------------------------------------
