@@ -39,6 +39,8 @@ class Iterator {
   virtual ~Iterator() = default;
   virtual bool Valid() const = 0;
   virtual void SeekToFirst() = 0;
+  // Positions at the last key (Next() then ends the iteration).
+  virtual void SeekToLast() = 0;
   // Positions at the first key >= `target`.
   virtual void Seek(std::string_view target) = 0;
   // REQUIRES: Valid().

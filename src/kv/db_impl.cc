@@ -46,6 +46,12 @@ class DbIterator final : public Iterator {
   bool Valid() const override { return pos_ < buf_.size(); }
   void SeekToFirst() override { Fill("", true); }
   void Seek(std::string_view target) override { Fill(target, true); }
+  void SeekToLast() override {
+    buf_.clear();
+    pos_ = 0;
+    exhausted_ = true;
+    if (auto last = db_->LastAt(snapshot_)) buf_.push_back(std::move(*last));
+  }
   void Next() override {
     ++pos_;
     if (pos_ == buf_.size() && !exhausted_) {
@@ -535,6 +541,11 @@ std::unique_ptr<Iterator> DBImpl::NewIterator() {
 void DBImpl::ReleaseSnapshot(uint64_t seq) {
   std::unique_lock l(index_mu_);
   index_.RemoveSnapshot(seq);
+}
+
+std::optional<std::pair<std::string, IndexEntry>> DBImpl::LastAt(uint64_t snapshot) {
+  std::shared_lock l(index_mu_);
+  return index_.LastAt(snapshot);
 }
 
 void DBImpl::ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,

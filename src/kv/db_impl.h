@@ -76,6 +76,7 @@ class DBImpl final : public DB {
   // For iterators.
   SegmentPtr FindSegment(uint32_t id);
   void ReleaseSnapshot(uint64_t seq);
+  std::optional<std::pair<std::string, IndexEntry>> LastAt(uint64_t snapshot);
   void ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,
               std::vector<std::pair<std::string, IndexEntry>>* out);
 

@@ -115,6 +115,11 @@ TEST_F(DbTest, IteratorIsOrderedAndSeeks) {
   EXPECT_EQ(7, n);
   it->Seek(Key(99));
   EXPECT_FALSE(it->Valid());
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(Key(18), it->key());
+  it->Next();
+  EXPECT_FALSE(it->Valid());
 }
 
 TEST_F(DbTest, IteratorSeesTheSnapshotOfItsCreation) {

@@ -97,6 +97,13 @@ void MemIndex::ScanAt(std::string_view after, bool inclusive, uint64_t snapshot,
   }
 }
 
+std::optional<std::pair<std::string, IndexEntry>> MemIndex::LastAt(uint64_t snapshot) const {
+  for (auto it = map_.rbegin(); it != map_.rend(); ++it) {
+    if (const IndexEntry* e = VisibleAt(it->second, snapshot)) return std::make_pair(it->first, *e);
+  }
+  return std::nullopt;
+}
+
 void MemIndex::AddSnapshot(uint64_t seq) { snapshots_.insert(seq); }
 
 void MemIndex::RemoveSnapshot(uint64_t seq) {

@@ -65,6 +65,9 @@ class MemIndex {
   void ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,
               std::vector<std::pair<std::string, IndexEntry>>* out) const;
 
+  // The last live entry visible at `snapshot`, if any.
+  std::optional<std::pair<std::string, IndexEntry>> LastAt(uint64_t snapshot) const;
+
   void AddSnapshot(uint64_t seq);
   void RemoveSnapshot(uint64_t seq);
 
