@@ -190,6 +190,7 @@ Status DBImpl::Recover() {
     auto seg = std::make_shared<Segment>();
     seg->id = id;
     auto meta = metas.find(id);
+    // Stats of segments wholly before the checkpoint's cut come from the checkpoint.
     if (id < info.replay_from && meta != metas.end()) {
       seg->total_bytes = meta->second.total_bytes;
       seg->tomb_bytes = meta->second.tomb_bytes;
@@ -198,22 +199,32 @@ Status DBImpl::Recover() {
       continue;
     }
     const bool replay = id >= info.replay_from;
+    // In the segment of the cut, only the records after it need reading.
+    uint64_t start = 0;
+    if (id == info.replay_from && meta != metas.end() && info.replay_offset > 0) {
+      start = info.replay_offset;
+      seg->total_bytes = meta->second.total_bytes;
+      seg->tomb_bytes = meta->second.tomb_bytes;
+    }
     LTS_ASSIGN_OR_RETURN(txlog::ScanResult scan,
-                         txlog::ScanSegment(*file, id, [&](std::span<const txlog::RecordAt> batch) {
-                           for (const txlog::RecordAt& at : batch) {
-                             const txlog::Record& r = at.record;
-                             seg->total_bytes += at.size;
-                             if (r.type == RecordType::kDelete) seg->tomb_bytes += at.size;
-                             max_seq = std::max(max_seq, r.seq);
-                             if (!replay || r.seq <= info.seq) continue;
-                             const IndexEntry* cur = index_.FindNewest(r.key);
-                             if (cur != nullptr && cur->version > r.version) continue;
-                             index_.Apply(r.key,
-                                          IndexEntry{r.version, Location{id, at.size, at.offset},
-                                                     r.type == RecordType::kDelete});
-                             ++recovery_.recovery_records_replayed;
-                           }
-                         }));
+                         txlog::ScanSegment(
+                             *file, id,
+                             [&](std::span<const txlog::RecordAt> batch) {
+                               for (const txlog::RecordAt& at : batch) {
+                                 const txlog::Record& r = at.record;
+                                 seg->total_bytes += at.size;
+                                 if (r.type == RecordType::kDelete) seg->tomb_bytes += at.size;
+                                 max_seq = std::max(max_seq, r.seq);
+                                 if (!replay || r.seq <= info.seq) continue;
+                                 const IndexEntry* cur = index_.FindNewest(r.key);
+                                 if (cur != nullptr && cur->version > r.version) continue;
+                                 index_.Apply(
+                                     r.key, IndexEntry{r.version, Location{id, at.size, at.offset},
+                                                       r.type == RecordType::kDelete});
+                                 ++recovery_.recovery_records_replayed;
+                               }
+                             },
+                             start));
     if (!scan.stop_reason.empty()) {
       if (!last) {
         return Status(StatusCode::kCorruption,
@@ -236,16 +247,23 @@ Status DBImpl::Recover() {
     seg->file = std::move(file);
     segments_[id] = std::move(seg);
   }
-  index_.DropTombstones();
+  if (recovery_.recovery_records_replayed > 0) index_.DropTombstones();
   index_.set_keep_tombstones(false);
-  size_t dangling = index_.EraseIf(
-      [&](const IndexEntry& e) { return segments_.find(e.loc.segment) == segments_.end(); });
+  // One pass: entries of retired segments go (see docs/kv_format.md, GC), the others
+  // count towards their segment's live bytes.
+  Segment* last_seg = nullptr;
+  size_t dangling = index_.EraseIf([&](const IndexEntry& e) {
+    if (last_seg == nullptr || last_seg->id != e.loc.segment) {
+      auto it = segments_.find(e.loc.segment);
+      if (it == segments_.end()) return true;
+      last_seg = it->second.get();
+    }
+    last_seg->live_bytes += e.loc.size;
+    return false;
+  });
   if (dangling > 0) {
     LTS_LOG(INFO, "ltsdb {}: dropped {} checkpoint entries of retired segments", dir_, dangling);
   }
-  index_.ForEach([&](const std::string&, const IndexEntry& e) {
-    segments_[e.loc.segment]->live_bytes += e.loc.size;
-  });
   visible_seq_ = max_seq;
   {
     MutexLock l(&mu_);
@@ -257,6 +275,7 @@ Status DBImpl::Recover() {
     segments_[seg->id] = seg;
   }
   active_ = segments_.rbegin()->second;
+  applied_end_ = active_->file->Size();
   LTS_LOG(INFO,
           "ltsdb {}: opened: {} keys, {} segments, seq {}, checkpoint {}, {} records replayed",
           dir_, index_.live_keys(), segments_.size(), max_seq, info.seq,
@@ -398,6 +417,7 @@ Status DBImpl::RollSegment() {
   std::unique_lock l(index_mu_);
   segments_[seg->id] = seg;
   active_ = seg;
+  applied_end_ = txlog::kSegmentHeaderSize;
   return Status::Ok();
 }
 
@@ -492,6 +512,7 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
     }
   }
   visible_seq_ = *seq;
+  applied_end_ = base + buf.size();
   bytes_since_checkpoint_ += buf.size();
   return Status::Ok();
 }
@@ -564,6 +585,7 @@ Status DBImpl::Checkpoint() {
     if (visible_seq_ == checkpoint_seq_.load()) return Status::Ok();  // Nothing new.
     info.seq = visible_seq_;
     info.replay_from = active_->id;
+    info.replay_offset = applied_end_;
     active = active_;
     for (const auto& [id, seg] : segments_) {
       info.segments.push_back(SegmentMeta{id, seg->total_bytes, seg->tomb_bytes});

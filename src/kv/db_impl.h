@@ -131,6 +131,7 @@ class DBImpl final : public DB {
   SegmentMap segments_;
   SegmentPtr active_;
   uint64_t visible_seq_ = 0;
+  uint64_t applied_end_ = 0;  // Offset in active_ after the last record applied to index_.
 
   Mutex ckpt_mu_;  // One checkpoint or GC pass at a time.
   std::atomic<uint64_t> checkpoint_seq_{0};

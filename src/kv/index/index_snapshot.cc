@@ -31,6 +31,7 @@ std::string EncodeCheckpoint(const CheckpointInfo& info,
   PutFixed32(&out, kCheckpointVersion);
   PutFixed64(&out, info.seq);
   PutFixed32(&out, info.replay_from);
+  PutFixed64(&out, info.replay_offset);
   PutFixed64(&out, entries.size());
   PutFixed32(&out, static_cast<uint32_t>(info.segments.size()));
   for (const SegmentMeta& m : info.segments) {
@@ -55,7 +56,7 @@ Status DecodeCheckpoint(std::string_view name, std::string_view data, Checkpoint
     return Status(StatusCode::kCorruption,
                   "checkpoint " + std::string(name) + ": " + std::string(why));
   };
-  constexpr size_t kHeader = 8 + 4 + 8 + 4 + 8 + 4;
+  constexpr size_t kHeader = 8 + 4 + 8 + 4 + 8 + 8 + 4;
   if (data.size() < kHeader + 4) return bad("too short");
   if (std::memcmp(data.data(), kCheckpointMagic, 8) != 0) return bad("bad magic");
   const uint32_t stored = crc32c::Unmask(DecodeFixed32(data.data() + data.size() - 4));
@@ -67,6 +68,7 @@ Status DecodeCheckpoint(std::string_view name, std::string_view data, Checkpoint
   if (version != kCheckpointVersion) return bad("unknown version " + std::to_string(version));
   GetFixed64(&in, &info->seq);
   GetFixed32(&in, &info->replay_from);
+  GetFixed64(&in, &info->replay_offset);
   GetFixed64(&in, &count);
   GetFixed32(&in, &nseg);
   if (nseg > in.size() / 20) return bad("segment count beyond the file");

@@ -32,8 +32,9 @@ struct SegmentMeta {
 };
 
 struct CheckpointInfo {
-  uint64_t seq = 0;          // Every record with seq <= this is reflected.
-  uint32_t replay_from = 0;  // First segment that may hold records with seq > `seq`.
+  uint64_t seq = 0;            // Every record with seq <= this is reflected.
+  uint32_t replay_from = 0;    // First segment that may hold records with seq > `seq`;
+  uint64_t replay_offset = 0;  // and the offset in it where such records begin.
   std::vector<SegmentMeta> segments;
 };
 

@@ -34,7 +34,9 @@ struct ScanResult {
 
 // Calls `on_batch` for every complete batch of segment `segment_id` in `file`, in file
 // order. The records' views are valid only during the call.
+// Records before `start` (a record boundary; 0 = the first record) are skipped unread.
 StatusOr<ScanResult> ScanSegment(const File& file, uint32_t segment_id,
-                                 const std::function<void(std::span<const RecordAt>)>& on_batch);
+                                 const std::function<void(std::span<const RecordAt>)>& on_batch,
+                                 uint64_t start = 0);
 
 }  // namespace lts::kv::txlog
