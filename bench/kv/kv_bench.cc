@@ -159,6 +159,28 @@ void RunRandom(const char* name, Kv kv, size_t n, size_t gets, size_t value_size
   std::fflush(stdout);
 }
 
+// LevelDB and RocksDB share their API shape: one driver serves both.
+template <typename DBT, typename BatchT, typename OptionsT, typename WriteOptionsT,
+          typename ReadOptionsT>
+void RandomOnLsm(const char* name, size_t n, size_t gets, size_t value_size) {
+  OptionsT o;
+  o.create_if_missing = true;
+  DBT* raw = nullptr;
+  if (!DBT::Open(o, ScratchDir(std::string("random-") + name), &raw).ok()) std::exit(1);
+  std::unique_ptr<DBT> db(raw);
+  RunRandom(
+      name,
+      {[&db](const auto& b) {
+         BatchT wb;
+         for (const auto& [k, v] : b) wb.Put(k, v);
+         WriteOptionsT wo;
+         wo.sync = true;
+         if (!db->Write(wo, &wb).ok()) std::exit(1);
+       },
+       [&db](const std::string& k, std::string* v) { return db->Get(ReadOptionsT(), k, v).ok(); }},
+      n, gets, value_size);
+}
+
 void RandomWorkloads(size_t n, size_t gets, size_t value_size) {
   {
     lts::kv::Options o;
@@ -180,44 +202,10 @@ void RandomWorkloads(size_t n, size_t gets, size_t value_size) {
                }},
               n, gets, value_size);
   }
-  {
-    leveldb::Options o;
-    o.create_if_missing = true;
-    leveldb::DB* raw = nullptr;
-    if (!leveldb::DB::Open(o, ScratchDir("random-leveldb"), &raw).ok()) std::exit(1);
-    std::unique_ptr<leveldb::DB> db(raw);
-    RunRandom("leveldb",
-              {[&db](const auto& b) {
-                 leveldb::WriteBatch wb;
-                 for (const auto& [k, v] : b) wb.Put(k, v);
-                 leveldb::WriteOptions wo;
-                 wo.sync = true;
-                 if (!db->Write(wo, &wb).ok()) std::exit(1);
-               },
-               [&db](const std::string& k, std::string* v) {
-                 return db->Get(leveldb::ReadOptions(), k, v).ok();
-               }},
-              n, gets, value_size);
-  }
-  {
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    if (!rocksdb::DB::Open(o, ScratchDir("random-rocksdb"), &raw).ok()) std::exit(1);
-    std::unique_ptr<rocksdb::DB> db(raw);
-    RunRandom("rocksdb",
-              {[&db](const auto& b) {
-                 rocksdb::WriteBatch wb;
-                 for (const auto& [k, v] : b) wb.Put(k, v);
-                 rocksdb::WriteOptions wo;
-                 wo.sync = true;
-                 if (!db->Write(wo, &wb).ok()) std::exit(1);
-               },
-               [&db](const std::string& k, std::string* v) {
-                 return db->Get(rocksdb::ReadOptions(), k, v).ok();
-               }},
-              n, gets, value_size);
-  }
+  RandomOnLsm<leveldb::DB, leveldb::WriteBatch, leveldb::Options, leveldb::WriteOptions,
+              leveldb::ReadOptions>("leveldb", n, gets, value_size);
+  RandomOnLsm<rocksdb::DB, rocksdb::WriteBatch, rocksdb::Options, rocksdb::WriteOptions,
+              rocksdb::ReadOptions>("rocksdb", n, gets, value_size);
 }
 
 void OpenTime(size_t n) {

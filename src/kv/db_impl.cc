@@ -12,6 +12,7 @@
 #include "base/coding.h"
 #include "base/logging.h"
 #include "kv/data/compression.h"
+#include "kv/file_names.h"
 #include "kv/txlog/segment_reader.h"
 
 namespace lts::kv {
@@ -19,19 +20,10 @@ namespace lts::kv {
 using txlog::Codec;
 using txlog::RecordType;
 
-std::string SegmentFileName(uint32_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "seg-%010" PRIu32 ".log", id);
-  return buf;
-}
+std::string SegmentFileName(uint32_t id) { return NumberedFileName("seg-", id, 10, ".log"); }
 
 uint32_t ParseSegmentFileName(std::string_view name) {
-  if (name.size() != 18 || name.substr(0, 4) != "seg-" || name.substr(14) != ".log") return 0;
-  uint64_t id = 0;
-  for (char c : name.substr(4, 10)) {
-    if (c < '0' || c > '9') return 0;
-    id = id * 10 + static_cast<uint64_t>(c - '0');
-  }
+  const uint64_t id = ParseNumberedFileName(name, "seg-", 10, ".log");
   return id > UINT32_MAX ? 0 : static_cast<uint32_t>(id);
 }
 
@@ -435,6 +427,13 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
   buf.reserve(bytes);
   std::vector<Applied> applied;
   bool must_sync = options_.sync_mode == SyncMode::kSync;
+  // Encodes `r` at the end of `buf` and remembers where it lands, for the index.
+  auto emit = [&](const txlog::Record& r, const GcMove* move) {
+    const uint64_t offset = base + buf.size();
+    txlog::EncodeRecord(r, &buf);
+    const Location loc{seg->id, static_cast<uint32_t>(base + buf.size() - offset), offset};
+    applied.push_back({r.key, IndexEntry{r.version, loc, r.type == RecordType::kDelete}, move});
+  };
   for (const Writer* g : group) {
     if (g->ops != nullptr) {
       const std::vector<PreparedOp>& ops = *g->ops;
@@ -447,27 +446,14 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
         r.seq = r.version = ++*seq;
         r.key = op.key;
         r.value = op.stored_value;
-        const uint64_t offset = base + buf.size();
-        txlog::EncodeRecord(r, &buf);
-        applied.push_back(
-            {op.key,
-             IndexEntry{
-                 r.seq,
-                 Location{seg->id, static_cast<uint32_t>(base + buf.size() - offset), offset},
-                 op.type == RecordType::kDelete},
-             nullptr});
+        emit(r, nullptr);
       }
       continue;
     }
     must_sync = true;  // A moved record must be durable before its old file is retired.
     std::shared_lock l(index_mu_);
     for (const GcMove& mv : *g->moves) {
-      const IndexEntry* cur = index_.FindNewest(mv.key);
-      const bool needed = mv.type == RecordType::kPut
-                              ? (cur != nullptr && !cur->deleted && cur->version == mv.version &&
-                                 cur->loc == mv.from)
-                              : !(cur != nullptr && cur->version > mv.version);
-      if (!needed) continue;
+      if (!StillNeeded(mv)) continue;
       txlog::Record r;
       r.type = mv.type;
       r.flags = static_cast<uint8_t>(mv.codec_flags | txlog::kFlagMoved | txlog::kFlagBatchEnd);
@@ -475,14 +461,7 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
       r.version = mv.version;
       r.key = mv.key;
       r.value = mv.stored_value;
-      const uint64_t offset = base + buf.size();
-      txlog::EncodeRecord(r, &buf);
-      applied.push_back(
-          {mv.key,
-           IndexEntry{mv.version,
-                      Location{seg->id, static_cast<uint32_t>(base + buf.size() - offset), offset},
-                      mv.type == RecordType::kDelete},
-           &mv});
+      emit(r, &mv);
     }
   }
   if (buf.empty()) return Status::Ok();

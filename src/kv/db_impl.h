@@ -112,6 +112,8 @@ class DBImpl final : public DB {
   // GC (kv/data/compactor.cc).
   Status RunGcOnce(bool all);
   Status CollectMoves(const SegmentPtr& victim, bool victim_is_oldest, std::vector<GcMove>* out);
+  // Whether a GC candidate must still be moved. REQUIRES: index_mu_ held (shared).
+  bool StillNeeded(const GcMove& mv) const;
   Status RetireSegment(const SegmentPtr& seg);
   Status PruneBak();
 

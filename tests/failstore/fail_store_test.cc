@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -14,6 +15,28 @@ namespace lts::failstore {
 namespace {
 
 using ::lts::testing::TempDir;
+
+// When this binary is re-executed as the "dying process" of the takeover test, it puts
+// two values and exits without Close(), still holding its lock until the exit. (A
+// re-exec rather than a bare fork: the child starts threads, which forking a
+// multi-threaded parent does not allow under ThreadSanitizer.)
+// It runs from a gtest environment's SetUp, after every library's static initialisation.
+class DyingChild : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const char* dir = std::getenv("LTS_FAILSTORE_DYING_DIR");
+    const char* engine = std::getenv("LTS_FAILSTORE_DYING_ENGINE");
+    if (dir == nullptr || engine == nullptr) return;
+    StatusOr<std::unique_ptr<FailStore>> s = FailStore::Open(engine, dir);
+    if (!s.ok()) _exit(1);
+    std::vector<std::string> values = {"one", "two"};
+    _exit((*s)->PutBatch(values).ok() ? 0 : 2);
+  }
+};
+[[maybe_unused]] const bool kDyingChildRegistered = [] {
+  ::testing::AddGlobalTestEnvironment(new DyingChild);  // gtest owns environments.
+  return false;
+}();
 
 class FailStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -95,10 +118,12 @@ TEST_P(FailStoreTest, DeadProcessStoreIsTakenOverOnceAndDrained) {
   const std::string alive_dir = engine_dir + "/alive";
   pid_t pid = fork();
   if (pid == 0) {
-    StatusOr<std::unique_ptr<FailStore>> s = FailStore::Open(GetParam(), dead_dir);
-    if (!s.ok()) _exit(1);
-    std::vector<std::string> values = {"one", "two"};
-    _exit((*s)->PutBatch(values).ok() ? 0 : 2);  // Dies holding the lock, without Close().
+    setenv("LTS_FAILSTORE_DYING_DIR", dead_dir.c_str(), 1);
+    setenv("LTS_FAILSTORE_DYING_ENGINE", GetParam().c_str(), 1);
+    char self[] = "/proc/self/exe";
+    char* argv[] = {self, nullptr};
+    execv(self, argv);
+    _exit(127);
   }
   int status = 0;
   waitpid(pid, &status, 0);

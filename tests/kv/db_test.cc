@@ -10,6 +10,7 @@
 
 #include "kv/env.h"
 #include "kv/fault_injection_env.h"
+#include "kv/store_test_base.h"
 #include "kv/txlog/record_format.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -18,51 +19,9 @@
 namespace lts::kv {
 namespace {
 
-using ::lts::testing::TempDir;
+using testing::Key;
 
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "k%09d", i);
-  return buf;
-}
-
-class DbTest : public ::testing::Test {
- protected:
-  DbTest() { options_.background_gc = false; }
-
-  void Open() {
-    db_.reset();
-    StatusOr<std::unique_ptr<DB>> db = DB::Open(options_, dir_.path());
-    ASSERT_OK(db.status());
-    db_ = std::move(*db);
-  }
-  void Reopen() {
-    if (db_) {
-      ASSERT_OK(db_->Close());
-    }
-    Open();
-  }
-  std::string Get(std::string_view key) {
-    StatusOr<std::string> v = db_->Get(key);
-    if (v.status().code() == StatusCode::kNotFound) return "NOT_FOUND";
-    if (!v.ok()) return v.status().ToString();
-    return *v;
-  }
-  std::map<std::string, std::string> Contents() {
-    std::map<std::string, std::string> out;
-    std::unique_ptr<Iterator> it = db_->NewIterator();
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      StatusOr<std::string> v = it->value();
-      EXPECT_OK(v.status());
-      out[std::string(it->key())] = v.ok() ? *v : "";
-    }
-    return out;
-  }
-
-  TempDir dir_;
-  Options options_;
-  std::unique_ptr<DB> db_;
-};
+class DbTest : public testing::StoreTest {};
 
 TEST_F(DbTest, PutGetDeleteAndOverwrite) {
   Open();
@@ -359,29 +318,28 @@ class DbFaultTest : public DbTest {
     env_.SetActive(true);
   }
 
+  // Writes keys 0..299 (value: the number) in `mode`, crashes, reopens; the contents.
+  std::map<std::string, std::string> WriteThenCrash(SyncMode mode) {
+    options_.sync_mode = mode;
+    options_.segment_size = 8192;
+    Open();
+    for (int i = 0; i < 300; ++i) EXPECT_OK(db_->Put(Key(i), std::to_string(i)));
+    Crash();
+    Open();
+    return Contents();
+  }
+
   testing::FaultInjectionEnv env_;
 };
 
 TEST_F(DbFaultTest, SyncModeKeepsEveryAcknowledgedWrite) {
-  options_.sync_mode = SyncMode::kSync;
-  options_.segment_size = 8192;
-  Open();
-  for (int i = 0; i < 300; ++i) ASSERT_OK(db_->Put(Key(i), std::to_string(i)));
-  Crash();
-  Open();
-  std::map<std::string, std::string> got = Contents();
+  std::map<std::string, std::string> got = WriteThenCrash(SyncMode::kSync);
   ASSERT_EQ(300u, got.size());
   for (int i = 0; i < 300; ++i) EXPECT_EQ(std::to_string(i), got[Key(i)]);
 }
 
 TEST_F(DbFaultTest, NoneModeLosesOnlyASuffixOnPowerLoss) {
-  options_.sync_mode = SyncMode::kNone;
-  options_.segment_size = 8192;
-  Open();
-  for (int i = 0; i < 300; ++i) ASSERT_OK(db_->Put(Key(i), std::to_string(i)));
-  Crash();
-  Open();
-  std::map<std::string, std::string> got = Contents();
+  std::map<std::string, std::string> got = WriteThenCrash(SyncMode::kNone);
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(std::to_string(i), got[Key(static_cast<int>(i))]) << "not a prefix";
   }

@@ -11,6 +11,7 @@
 #include "kv/db.h"
 #include "kv/env.h"
 #include "kv/fault_injection_env.h"
+#include "kv/store_test_base.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/test_env.h"
@@ -18,43 +19,15 @@
 namespace lts::kv {
 namespace {
 
-using ::lts::testing::TempDir;
+using testing::Key;
 
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "k%09d", i);
-  return buf;
-}
-
-class GcTest : public ::testing::Test {
+class GcTest : public testing::StoreTest {
  protected:
   GcTest() {
     options_.background_gc = false;
     options_.segment_size = 16384;
     options_.checkpoint_every_bytes = 0;
     options_.sync_mode = SyncMode::kNone;  // Durability is tested with fault injection below.
-  }
-  void Open() {
-    db_.reset();
-    StatusOr<std::unique_ptr<DB>> db = DB::Open(options_, dir_.path());
-    ASSERT_OK(db.status());
-    db_ = std::move(*db);
-  }
-  void Reopen() {
-    if (db_) {
-      ASSERT_OK(db_->Close());
-    }
-    Open();
-  }
-  std::map<std::string, std::string> Contents() {
-    std::map<std::string, std::string> out;
-    std::unique_ptr<Iterator> it = db_->NewIterator();
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      StatusOr<std::string> v = it->value();
-      EXPECT_OK(v.status());
-      out[std::string(it->key())] = v.ok() ? *v : "";
-    }
-    return out;
   }
   static std::vector<std::string> Names(const std::string& dir) {
     StatusOr<std::vector<std::string>> names = Env::Default()->ListDir(dir);
@@ -83,10 +56,6 @@ class GcTest : public ::testing::Test {
     }
     return model;
   }
-
-  TempDir dir_;
-  Options options_;
-  std::unique_ptr<DB> db_;
 };
 
 TEST_F(GcTest, SparseSegmentsAreCompactedAndDataSurvives) {

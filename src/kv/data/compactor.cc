@@ -94,14 +94,19 @@ Status DBImpl::CollectMoves(const SegmentPtr& victim, bool victim_is_oldest,
   }
   std::shared_lock l(index_mu_);
   for (GcMove& mv : found) {
-    const IndexEntry* cur = index_.FindNewest(mv.key);
-    const bool needed =
-        mv.type == RecordType::kPut
-            ? (cur != nullptr && !cur->deleted && cur->version == mv.version && cur->loc == mv.from)
-            : !(cur != nullptr && cur->version > mv.version);
-    if (needed) out->push_back(std::move(mv));
+    if (StillNeeded(mv)) out->push_back(std::move(mv));
   }
   return Status::Ok();
+}
+
+bool DBImpl::StillNeeded(const GcMove& mv) const {
+  const IndexEntry* cur = index_.FindNewest(mv.key);
+  if (mv.type == RecordType::kPut) {
+    return cur != nullptr && !cur->deleted && cur->version == mv.version && cur->loc == mv.from;
+  }
+  // A deletion is needed while no newer value of its key exists (an older one may still
+  // sit in an older segment).
+  return !(cur != nullptr && cur->version > mv.version);
 }
 
 Status DBImpl::RetireSegment(const SegmentPtr& seg) {

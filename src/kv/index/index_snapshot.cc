@@ -1,28 +1,17 @@
 #include "kv/index/index_snapshot.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "kv/file_names.h"
 
 namespace lts::kv {
 
-std::string CheckpointFileName(uint64_t seq) {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "ckpt-%020" PRIu64 ".idx", seq);
-  return buf;
-}
+std::string CheckpointFileName(uint64_t seq) { return NumberedFileName("ckpt-", seq, 20, ".idx"); }
 
 uint64_t ParseCheckpointFileName(std::string_view name) {
-  if (name.size() != 29 || name.substr(0, 5) != "ckpt-" || name.substr(25) != ".idx") return 0;
-  uint64_t seq = 0;
-  for (char c : name.substr(5, 20)) {
-    if (c < '0' || c > '9') return 0;
-    seq = seq * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return seq;
+  return ParseNumberedFileName(name, "ckpt-", 20, ".idx");
 }
 
 std::string EncodeCheckpoint(const CheckpointInfo& info,
