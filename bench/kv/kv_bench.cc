@@ -6,7 +6,8 @@
 //      until empty;
 //  (b) random put of M keys (synced batches of 100), then random get;
 //  (c) open time of an ltsdb store of 1M keys, with and without an index checkpoint;
-//  (d) --rss-keys N: resident memory of an ltsdb store holding N keys (VmRSS).
+//  (d) writer latency (p50, p99, max) of sync puts while background GC runs;
+//  (e) --rss-keys N: resident memory of an ltsdb store holding N keys (VmRSS).
 //
 // --quick finishes within 60 s at reduced sizes. The last line is
 // `failstore: ltsdb/leveldb = <ratio>` (FailStore workload throughput, both value sizes).
@@ -247,6 +248,34 @@ void OpenTime(size_t n) {
   std::fflush(stdout);
 }
 
+// (d) Writer latency while background GC rewrites segments: 200-byte sync puts over a
+// cycling key set, so that sealed segments keep falling below the live ratio.
+void GcLatency(size_t n, bool gc) {
+  lts::kv::Options o;
+  o.background_gc = gc;
+  o.segment_size = 1 << 20;
+  o.gc_interval_ms = 1;
+  o.checkpoint_every_bytes = 8 << 20;
+  auto db = lts::kv::DB::Open(o, ScratchDir("gc-ltsdb"));
+  Check(db.status(), "open");
+  std::vector<double> lat_ms;
+  lat_ms.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto start = Clock::now();
+    Check((*db)->Put(RandKey(i % 20000), PooledValue(200, i)), "put");
+    lat_ms.push_back(Seconds(start) * 1000);
+  }
+  lts::kv::DbStats st = (*db)->GetStats();
+  std::sort(lat_ms.begin(), lat_ms.end());
+  std::printf(
+      "gc %s: %zu sync puts (%llu segments retired, %llu bytes moved): "
+      "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      gc ? "on " : "off", n, static_cast<unsigned long long>(st.gc_segments_retired),
+      static_cast<unsigned long long>(st.gc_bytes_moved), lat_ms[n / 2], lat_ms[n * 99 / 100],
+      lat_ms.back());
+  std::fflush(stdout);
+}
+
 long VmRssKiB() {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -290,7 +319,7 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: bench_kv [--quick] [--only failstore|random|open] [--rss-keys N]\n");
+                   "usage: bench_kv [--quick] [--only failstore|random|open|gc] [--rss-keys N]\n");
       return 2;
     }
   }
@@ -322,6 +351,10 @@ int main(int argc, char** argv) {
     RandomWorkloads(quick ? 10'000 : 100'000, quick ? 20'000 : 100'000, 4096);
   }
   if (run("open")) OpenTime(1'000'000);
+  if (run("gc")) {
+    GcLatency(quick ? 30'000 : 200'000, false);  // The disk's own latency, for comparison.
+    GcLatency(quick ? 30'000 : 200'000, true);
+  }
   if (!run("failstore")) return 0;
   std::filesystem::remove_all("/tmp/lts-bench-kv");
   std::printf("failstore: ltsdb/rocksdb = %.2f\n", rocksdb_total / ltsdb_total);

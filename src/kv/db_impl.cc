@@ -696,8 +696,10 @@ Status DBImpl::Close() {
   {
     MutexLock l(&mu_);
     if (closed_) return Status::Ok();
-    closed_ = true;
   }
+  // The background thread first (a GC pass in progress stops between two groups), then
+  // the writer queue closes.
+  stopping_ = true;
   if (bg_thread_.joinable()) {
     {
       MutexLock l(&bg_mu_);
@@ -705,6 +707,10 @@ Status DBImpl::Close() {
     }
     bg_cv_.SignalAll();
     bg_thread_.join();
+  }
+  {
+    MutexLock l(&mu_);
+    closed_ = true;
   }
   Status s;
   {

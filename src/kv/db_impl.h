@@ -139,6 +139,7 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> checkpoint_seq_{0};
   std::atomic<uint64_t> bytes_since_checkpoint_{0};
   std::atomic<bool> unsynced_{false};
+  std::atomic<bool> stopping_{false};  // Close() has begun: GC stops at the next group.
   std::atomic<uint64_t> gc_retired_{0};
   std::atomic<uint64_t> gc_moved_bytes_{0};
   std::atomic<uint64_t> checkpoints_written_{0};

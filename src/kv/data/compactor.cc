@@ -45,6 +45,7 @@ Status DBImpl::RunGcOnce(bool all) {
             [](const Candidate& a, const Candidate& b) { return a.ratio < b.ratio; });
   for (const Candidate& v : victims) {
     if (static_cast<int>(segment_count) <= options_.retain_min_segments) break;
+    if (stopping_) return Status::Ok();
     bool oldest = false;
     {
       std::shared_lock l(index_mu_);
@@ -55,6 +56,8 @@ Status DBImpl::RunGcOnce(bool all) {
     // Move in small groups so that writers queued behind GC wait for one small write.
     size_t i = 0;
     while (i < moves.size()) {
+      // Closing: leave the victim; the copies already made are resolved at recovery.
+      if (stopping_) return Status::Ok();
       std::vector<GcMove> chunk;
       size_t bytes = 0;
       while (i < moves.size() && (chunk.empty() || bytes < options_.gc_move_group_bytes)) {
@@ -92,9 +95,14 @@ Status DBImpl::CollectMoves(const SegmentPtr& victim, bool victim_is_oldest,
     return Status(StatusCode::kCorruption,
                   "GC of " + SegmentFileName(victim->id) + ": " + scan.stop_reason);
   }
-  std::shared_lock l(index_mu_);
-  for (GcMove& mv : found) {
-    if (StillNeeded(mv)) out->push_back(std::move(mv));
+  // Checked in slices, so that writers (who need the index exclusively to apply a
+  // commit) never wait for more than one slice.
+  constexpr size_t kSlice = 1024;
+  for (size_t i = 0; i < found.size(); i += kSlice) {
+    std::shared_lock l(index_mu_);
+    for (size_t j = i; j < std::min(found.size(), i + kSlice); ++j) {
+      if (StillNeeded(found[j])) out->push_back(std::move(found[j]));
+    }
   }
   return Status::Ok();
 }
