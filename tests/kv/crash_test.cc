@@ -167,7 +167,7 @@ TEST_F(CrashTest, EveryAcknowledgedCommitSurvivesSigkill) { RunMany(150, 0, {}, 
 // Small segments, a cycling key set and frequent checkpoints: GC retires and rewrites
 // segments and checkpoints are written while the process is killed.
 TEST_F(CrashTest, EveryAcknowledgedCommitSurvivesSigkillDuringGcAndCheckpoints) {
-  RunMany(70, 20, {"--segment-size", "4096", "--checkpoint-bytes", "6000"}, 400);
+  RunMany(70, 20, {"--segment-size", "4096", "--checkpoint-bytes", "6000"}, 300);
 }
 
 }  // namespace

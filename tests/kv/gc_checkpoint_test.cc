@@ -90,6 +90,23 @@ TEST_F(GcTest, SparseSegmentsAreCompactedAndDataSurvives) {
   EXPECT_EQ(model, Contents());
 }
 
+TEST_F(GcTest, IteratorKeepsReadingSegmentsThatGcRetires) {
+  Open();
+  for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), "old" + std::string(100, 'o')));
+  std::unique_ptr<Iterator> it = db_->NewIterator();
+  for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), "new"));
+  ASSERT_OK(db_->Compact());
+  EXPECT_GT(db_->GetStats().gc_segments_retired, 0u);
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    ASSERT_OK_AND_ASSIGN(std::string v, it->value());
+    EXPECT_EQ("old" + std::string(100, 'o'), v);
+  }
+  EXPECT_EQ(500, n);
+  it.reset();
+  EXPECT_EQ("new", Get(Key(7)));
+}
+
 TEST_F(GcTest, FullyDeadSegmentsAreDroppedWithoutCopying) {
   Open();
   for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), std::string(100, 'v')));
