@@ -20,6 +20,8 @@ StatusOr<ScanResult> ScanSegment(const File& file, uint32_t segment_id,
   result.header_ok = true;
   start = std::max<uint64_t>(start, kSegmentHeaderSize);
   if (start > result.file_size) {
+    // Damage from outside (the checkpoint's cut was synced): keep every byte there is.
+    result.valid_end = result.file_size;
     result.stop_reason = "segment shorter than its checkpointed size";
     return result;
   }
