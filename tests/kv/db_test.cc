@@ -345,6 +345,21 @@ TEST_F(DbFaultTest, NoneModeLosesOnlyASuffixOnPowerLoss) {
   }
 }
 
+TEST_F(DbFaultTest, IntervalModeMakesWritesDurableWithoutACommitSync) {
+  options_.sync_mode = SyncMode::kInterval;
+  options_.sync_interval_ms = 5;
+  Open();
+  ASSERT_OK(db_->Put("a", "1"));
+  const std::string seg = dir_.Join("seg-0000000001.log");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<File> f, Env::Default()->OpenFile(seg, false));
+  const uint64_t size = f->Size();
+  EXPECT_TRUE(::lts::testing::WaitFor([&] { return env_.SyncedBytes(seg) == size; },
+                                      std::chrono::seconds(30)));
+  Crash();
+  Open();
+  EXPECT_EQ("1", Get("a"));
+}
+
 TEST_F(DbFaultTest, FailedWriteIsStickyAndRecoveryKeepsThePrefix) {
   Open();
   for (int i = 0; i < 10; ++i) ASSERT_OK(db_->Put(Key(i), "v"));

@@ -46,6 +46,12 @@ class FaultInjectionEnv final : public Env {
   bool active() const { return active_; }
   void FailNthAppend(int n) { append_countdown_ = n; }
   void FailNthSync(int n) { sync_countdown_ = n; }
+  // Bytes of `path` made durable by the last Sync() (0 if never synced).
+  uint64_t SyncedBytes(const std::string& path) {
+    std::lock_guard l(mu_);
+    auto it = synced_.find(path);
+    return it == synced_.end() ? 0 : it->second;
+  }
   // Truncates every file written through this Env to its last synced size.
   Status DropUnsyncedData();
 
