@@ -352,8 +352,8 @@ int main(int argc, char** argv) {
   }
   if (run("open")) OpenTime(1'000'000);
   if (run("gc")) {
-    GcLatency(quick ? 30'000 : 200'000, false);  // The disk's own latency, for comparison.
-    GcLatency(quick ? 30'000 : 200'000, true);
+    GcLatency(quick ? 30'000 : 50'000, false);  // The disk's own latency, for comparison.
+    GcLatency(quick ? 30'000 : 50'000, true);
   }
   if (!run("failstore")) return 0;
   std::filesystem::remove_all("/tmp/lts-bench-kv");
