@@ -43,8 +43,6 @@ constexpr PlannedCommand kPlanned[] = {
      "job submission"},
     {"job", "Inspect and steer jobs: list, show, cancel, pause, resume, trigger now, terminate.",
      "job management"},
-    {"kv", "Inspect an ltsdb key-value store directory (stat, get, scan, check).",
-     "the ltsdb tools"},
 };
 
 }  // namespace
@@ -76,6 +74,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   AddCronCommand(&app, &ctx);
   AddNodesCommand(&app, &ctx);
+  AddKvCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

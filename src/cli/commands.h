@@ -20,5 +20,6 @@ struct CommandContext {
 
 void AddCronCommand(CLI::App* app, CommandContext* ctx);
 void AddNodesCommand(CLI::App* app, CommandContext* ctx);
+void AddKvCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "run_lts.h"
+#include "testing/temp_dir.h"
 
 namespace lts::cli {
 namespace {
@@ -80,6 +81,46 @@ TEST(CliTest, BadFlagsAreNamed) {
   Result missing = RunLts({"cron", "next", "* * * * * ?"});
   EXPECT_EQ(2, missing.code);
   EXPECT_NE(std::string::npos, missing.err.find("--from"));
+}
+
+TEST(CliKvTest, PutGetDelDumpRoundTrip) {
+  lts::testing::TempDir tmp;
+  const std::string dir = tmp.Join("store");
+  ASSERT_EQ(0, RunLts({"kv", "put", dir, "b", "2"}).code);
+  ASSERT_EQ(0, RunLts({"kv", "put", dir, "a", "1"}).code);
+  ASSERT_EQ(0, RunLts({"kv", "put", dir, "c", "3"}).code);
+  ASSERT_EQ(0, RunLts({"kv", "del", dir, "c"}).code);
+  Result get = RunLts({"kv", "get", dir, "a"});
+  EXPECT_EQ(0, get.code);
+  EXPECT_EQ("1\n", get.out);
+  Result missing = RunLts({"kv", "get", dir, "c"});
+  EXPECT_EQ(1, missing.code);
+  EXPECT_NE(std::string::npos, missing.err.find("NOT_FOUND"));
+  EXPECT_EQ("a\t1\nb\t2\n", RunLts({"kv", "dump", dir}).out);
+}
+
+TEST(CliKvTest, FillAcknowledgesEveryKeyThenStatAndVerifyReport) {
+  lts::testing::TempDir tmp;
+  const std::string dir = tmp.Join("store");
+  Result fill = RunLts({"kv", "fill", dir, "--count", "3", "--value-size", "10", "--sync"});
+  EXPECT_EQ(0, fill.code) << fill.err;
+  EXPECT_EQ("acked k000000000\nacked k000000001\nacked k000000002\n", fill.out);
+  Result stat = RunLts({"kv", "stat", dir});
+  EXPECT_EQ(0, stat.code) << stat.err;
+  EXPECT_NE(std::string::npos, stat.out.find("live keys: 3")) << stat.out;
+  EXPECT_NE(std::string::npos, stat.out.find("live ratio 1.000")) << stat.out;
+  EXPECT_NE(std::string::npos, stat.out.find("compression ratio")) << stat.out;
+  Result verify = RunLts({"kv", "verify", dir});
+  EXPECT_EQ(0, verify.code) << verify.err;
+  EXPECT_NE(std::string::npos, verify.out.find("verify: ok"));
+  EXPECT_EQ(0, RunLts({"kv", "compact", dir}).code);
+}
+
+TEST(CliKvTest, MissingStoreIsARuntimeErrorAndBadFlagsAUsageError) {
+  lts::testing::TempDir tmp;
+  EXPECT_EQ(1, RunLts({"kv", "stat", tmp.Join("none")}).code);
+  EXPECT_EQ(2, RunLts({"kv", "fill", tmp.Join("x")}).code);  // --count is required.
+  EXPECT_EQ(2, RunLts({"kv", "fill", tmp.Join("x"), "--count", "1", "--compression", "gzip"}).code);
 }
 
 }  // namespace
