@@ -27,6 +27,13 @@ struct Listing {
   std::map<std::pair<registry::NodeType, std::string>, registry::MasterInfo> masters;
 };
 
+// Columns are counted in code points so that UTF-8 names line up (not East Asian wide ones).
+size_t DisplayWidth(const std::string& text) {
+  size_t width = 0;
+  for (char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return width;
+}
+
 const registry::MasterInfo* MasterOf(const Listing& listing, const registry::Node& node) {
   auto it = listing.masters.find({node.type, node.group});
   return it == listing.masters.end() ? nullptr : &it->second;
@@ -45,13 +52,13 @@ void PrintTable(const Listing& listing, std::ostream& out) {
   }
   std::vector<size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], DisplayWidth(row[i]));
   }
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(widths[i] - DisplayWidth(row[i]) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";
