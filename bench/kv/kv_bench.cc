@@ -3,7 +3,7 @@
 //
 //  (a) the FailStore workload, through failstore::FailStore for every engine: put N
 //      values in synced batches of 100, then drain FIFO: take 100, delete them (synced),
-//      until empty;
+//      until empty; engines alternate over two rounds, each reports its better round;
 //  (b) random put of M keys (synced batches of 100), then random get;
 //  (c) open time of an ltsdb store of 1M keys, with and without an index checkpoint;
 //  (d) writer latency (p50, p99, max) of sync puts while background GC runs;
@@ -335,8 +335,19 @@ int main(int argc, char** argv) {
   for (size_t value_size : {size_t{200}, size_t{4096}}) {
     if (!run("failstore")) break;
     const size_t n = value_size == 200 ? fs_small : fs_big;
-    for (const char* engine : {"ltsdb", "leveldb", "rocksdb"}) {
-      FailStoreResult r = RunFailStore(engine, n, value_size);
+    // The engines take turns, twice, and each keeps its better round: a burst of fsync
+    // contention from other processes then hurts no engine alone.
+    const char* engines[] = {"ltsdb", "leveldb", "rocksdb"};
+    FailStoreResult best[3];
+    for (int round = 0; round < 2; ++round) {
+      for (int e = 0; e < 3; ++e) {
+        FailStoreResult r = RunFailStore(engines[e], n, value_size);
+        if (round == 0 || r.put_s + r.drain_s < best[e].put_s + best[e].drain_s) best[e] = r;
+      }
+    }
+    for (int e = 0; e < 3; ++e) {
+      const char* engine = engines[e];
+      const FailStoreResult& r = best[e];
       std::printf("failstore %-8s %5zu B x %zu: put %9.0f/s  drain %9.0f/s  total %.2f s\n", engine,
                   value_size, n, static_cast<double>(n) / r.put_s,
                   static_cast<double>(n) / r.drain_s, r.put_s + r.drain_s);

@@ -57,7 +57,7 @@ struct Options {
   double gc_live_ratio = 0.5;
   int gc_interval_ms = 200;
   // Bytes moved per write group, so a GC step holds writers back for one small group.
-  size_t gc_move_group_bytes = 256u << 10;
+  size_t gc_move_group_bytes = 64u << 10;
 
   // Index checkpoints: written after this many log bytes since the last one (0: never
   // in the background), and at Close() if checkpoint_on_close. The newest
