@@ -226,8 +226,16 @@ std::string NewJobId() {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  return fmt::format("{:012X}{:04X}{:016X}", static_cast<uint64_t>(ms) & 0xFFFFFFFFFFFFull,
-                     sequence.fetch_add(1, std::memory_order_relaxed) & 0xFFFF, rng());
+  // Formatted by hand: fmt's general path was a visible share of Submit's CPU time.
+  std::string id(32, '0');
+  auto put_hex = [&id](size_t pos, int digits, uint64_t v) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (int d = digits - 1; d >= 0; --d, v >>= 4) id[pos + static_cast<size_t>(d)] = kHex[v & 15];
+  };
+  put_hex(0, 12, static_cast<uint64_t>(ms) & 0xFFFFFFFFFFFFull);
+  put_hex(12, 4, sequence.fetch_add(1, std::memory_order_relaxed) & 0xFFFF);
+  put_hex(16, 16, rng());
+  return id;
 }
 
 Status CheckRecord(const JobRecord& r) {
