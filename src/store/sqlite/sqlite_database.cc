@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
@@ -111,7 +112,7 @@ class SqliteConnection final : public Connection {
   }
 
   StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);  // Heterogeneous: no copy of the text per call.
     if (it != cache_.end()) return it->second;
     const std::string text = ToSqliteParams(sql);
     sqlite3_stmt* stmt = nullptr;
@@ -149,12 +150,13 @@ class SqliteConnection final : public Connection {
       }
     }
     int rc;
+    const int n = sqlite3_column_count(stmt);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      const int n = sqlite3_column_count(stmt);
-      Row row(static_cast<size_t>(n));
+      Row& row = result->rows.emplace_back(static_cast<size_t>(n));
       for (int c = 0; c < n; ++c) {
         Value& v = row[static_cast<size_t>(c)];
-        switch (sqlite3_column_type(stmt, c)) {
+        const int type = sqlite3_column_type(stmt, c);
+        switch (type) {
           case SQLITE_INTEGER:
             v.kind = Value::Kind::kInt;
             v.i = sqlite3_column_int64(stmt, c);
@@ -162,8 +164,7 @@ class SqliteConnection final : public Connection {
           case SQLITE_NULL:
             break;
           default: {
-            v.kind = sqlite3_column_type(stmt, c) == SQLITE_BLOB ? Value::Kind::kBlob
-                                                                 : Value::Kind::kText;
+            v.kind = type == SQLITE_BLOB ? Value::Kind::kBlob : Value::Kind::kText;
             const void* p = sqlite3_column_blob(stmt, c);
             const int len = sqlite3_column_bytes(stmt, c);
             if (p != nullptr) v.bytes.assign(static_cast<const char*>(p), static_cast<size_t>(len));
@@ -171,7 +172,6 @@ class SqliteConnection final : public Connection {
           }
         }
       }
-      result->rows.push_back(std::move(row));
     }
     Status status;
     if (rc != SQLITE_DONE) {
@@ -186,7 +186,11 @@ class SqliteConnection final : public Connection {
 
   sqlite3* const db_;
   const std::string name_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 class SqliteDatabase final : public Database {
