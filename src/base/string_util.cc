@@ -71,6 +71,21 @@ StatusOr<int64_t> ParseInt64(std::string_view text) {
   return value;
 }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendHexByte(std::string* out, uint8_t byte, bool upper) {
+  static constexpr char kLower[] = "0123456789abcdef";
+  static constexpr char kUpper[] = "0123456789ABCDEF";
+  const char* digits = upper ? kUpper : kLower;
+  out->push_back(digits[byte >> 4]);
+  out->push_back(digits[byte & 0x0f]);
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static constexpr std::array<std::string_view, 7> kUnits = {"B",   "KiB", "MiB", "GiB",
                                                              "TiB", "PiB", "EiB"};

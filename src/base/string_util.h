@@ -1,5 +1,6 @@
 // Small string helpers shared by the modules: splitting, trimming, case-insensitive
-// comparison, strict integer parsing, human-readable sizes and quoting for messages.
+// comparison, strict integer parsing, hex digits, human-readable sizes and quoting for
+// messages.
 //
 // All functions are pure: thread-safe, and they never throw. Functions that return a
 // std::string_view return a view into their argument, valid as long as it is.
@@ -33,6 +34,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Errors: kInvalidArgument, "expected an integer, got \"12x\"" or
 // "\"99999999999999999999\" is out of range for a 64-bit integer".
 StatusOr<int64_t> ParseInt64(std::string_view text);
+
+// The value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other char.
+int HexDigitValue(char c);
+
+// Appends the two hex digits of `byte`, upper case ("3F") when `upper`, else lower ("3f").
+void AppendHexByte(std::string* out, uint8_t byte, bool upper);
 
 // "0 B", "1023 B", "1.0 KiB", "1.5 MiB", ... "16.0 EiB" (powers of 1024).
 std::string HumanBytes(uint64_t bytes);

@@ -21,13 +21,6 @@ bool IsUnreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 bool IsReservedKey(std::string_view key) {
   for (std::string_view reserved : kReservedKeys) {
     if (key == reserved) return true;
@@ -83,7 +76,6 @@ std::string_view ConnectionStateName(ConnectionState state) {
 }
 
 std::string EscapeValue(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(value.size());
   for (char ch : value) {
@@ -92,8 +84,7 @@ std::string EscapeValue(std::string_view value) {
       out.push_back(ch);
     } else {
       out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
+      AppendHexByte(&out, c, /*upper=*/true);
     }
   }
   return out;
@@ -110,8 +101,8 @@ StatusOr<std::string> UnescapeValue(std::string_view text) {
     if (i + 2 >= text.size()) {
       return InvalidArgument(fmt::format("truncated escape at byte {} of {}", i, Quote(text)));
     }
-    const int hi = HexValue(text[i + 1]);
-    const int lo = HexValue(text[i + 2]);
+    const int hi = HexDigitValue(text[i + 1]);
+    const int lo = HexDigitValue(text[i + 2]);
     if (hi < 0 || lo < 0) {
       return InvalidArgument(fmt::format("bad escape at byte {} of {}", i, Quote(text)));
     }

@@ -20,22 +20,10 @@ namespace {
 using nlohmann::json;
 
 std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    hex.push_back(kDigits[b >> 4]);
-    hex.push_back(kDigits[b & 0x0f]);
-  }
+  for (const char c : bytes) AppendHexByte(&hex, static_cast<uint8_t>(c), /*upper=*/false);
   return hex;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Reads member `name` of `body` as hex of exactly `bytes` bytes.
@@ -52,8 +40,8 @@ Status GetHexMember(const json& body, std::string_view message, const char* name
   }
   std::string raw(bytes, '\0');
   for (size_t i = 0; i < bytes; ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
+    const int hi = HexDigitValue(hex[2 * i]);
+    const int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return InvalidArgument(
           fmt::format("{}: \"{}\" has a non-hex digit at {}", message, name, 2 * i));

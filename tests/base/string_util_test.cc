@@ -80,5 +80,21 @@ TEST(QuoteTest, TruncatesLongText) {
   EXPECT_EQ("\"abc\"", Quote("abc", 3));
 }
 
+TEST(HexDigitValueTest, AcceptsBothCasesAndRejectsTheRest) {
+  EXPECT_EQ(0, HexDigitValue('0'));
+  EXPECT_EQ(9, HexDigitValue('9'));
+  EXPECT_EQ(10, HexDigitValue('a'));
+  EXPECT_EQ(15, HexDigitValue('F'));
+  for (char c : std::string_view("gG/:@`xz %\0", 11)) EXPECT_EQ(-1, HexDigitValue(c)) << c;
+}
+
+TEST(AppendHexByteTest, TwoDigitsInTheAskedCase) {
+  std::string out = "%";
+  AppendHexByte(&out, 0x3f, /*upper=*/true);
+  AppendHexByte(&out, 0x0a, /*upper=*/false);
+  AppendHexByte(&out, 0xff, /*upper=*/false);
+  EXPECT_EQ("%3F0aff", out);
+}
+
 }  // namespace
 }  // namespace lts
