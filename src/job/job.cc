@@ -11,6 +11,7 @@
 #include "base/utf8.h"
 #include "cron/cron_expression.h"
 #include "cron/time_zone.h"
+#include "lts/job_result.h"
 
 namespace lts {
 namespace {
@@ -58,6 +59,26 @@ std::string_view JobKindName(JobKind kind) {
       return "REPEAT";
   }
   return "UNKNOWN";
+}
+
+namespace {
+constexpr std::string_view kJobActionNames[] = {"EXECUTE_SUCCESS", "EXECUTE_FAILED",
+                                                "EXECUTE_LATER", "EXECUTE_EXCEPTION"};
+}  // namespace
+
+std::string_view JobActionName(JobAction action) {
+  const auto index = static_cast<size_t>(action);
+  return index < std::size(kJobActionNames) ? kJobActionNames[index] : "UNKNOWN";
+}
+
+StatusOr<JobAction> ParseJobAction(std::string_view name) {
+  for (size_t i = 0; i < std::size(kJobActionNames); ++i) {
+    if (kJobActionNames[i] == name) return static_cast<JobAction>(i);
+  }
+  return InvalidArgument(
+      fmt::format("action: '{}' is not one of EXECUTE_SUCCESS, EXECUTE_FAILED, EXECUTE_LATER, "
+                  "EXECUTE_EXCEPTION",
+                  name.substr(0, 64)));
 }
 
 int64_t RetryBackoff::DelayMs(int retry_number) const {

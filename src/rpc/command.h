@@ -65,6 +65,9 @@ enum class Command : uint16_t {
                         // trigger_job_manually_cmd).
   kLoadJobs = 23,       // Admin -> JobTracker: reload a node group's queue from the store
                         // (Java: HTTP job_load_cmd).
+  kJobControl = 24,     // CLI/Admin -> JobTracker: pause, resume, trigger, cancel,
+                        // terminate a job by key; retry a dead-letter job.
+  kJobQuery = 25,       // CLI/Admin -> JobTracker: list queues, get a job, job logs.
 
   // Monitoring (40-49).
   kNodeStats = 40,  // Any node -> Monitor: periodic statistics (Java: HTTP
@@ -96,6 +99,8 @@ inline constexpr CommandInfo kCommandTable[] = {
     {Command::kTerminateJob, "TERMINATE_JOB", "JobTracker -> TaskTracker"},
     {Command::kTriggerJobNow, "TRIGGER_JOB_NOW", "Admin -> JobTracker"},
     {Command::kLoadJobs, "LOAD_JOBS", "Admin -> JobTracker"},
+    {Command::kJobControl, "JOB_CONTROL", "CLI, Admin -> JobTracker"},
+    {Command::kJobQuery, "JOB_QUERY", "CLI, Admin -> JobTracker"},
     {Command::kNodeStats, "NODE_STATS", "any node -> Monitor"},
 };
 

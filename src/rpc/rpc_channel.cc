@@ -117,10 +117,12 @@ void RpcChannel::Start() {
 
 void RpcChannel::BecomeReady() {
   ready_.store(true, std::memory_order_release);
+  was_ready_ = true;
   if (auth_timer_.valid()) loop_->Cancel(auth_timer_);
   std::vector<QueuedCall> waiting = std::move(waiting_for_auth_);
   waiting_for_auth_.clear();
   for (QueuedCall& call : waiting) StartCall(std::move(call));
+  if (options_->on_ready) options_->on_ready(shared_from_this());
 }
 
 void RpcChannel::SendHeartbeat() {
@@ -420,6 +422,10 @@ void RpcChannel::OnClosed() {
   const Status gone = Unavailable("connection to " + peer_ + " closed");
   for (auto& [id, call] : pending) call.done(gone);
   for (QueuedCall& call : waiting) call.done(gone);
+  if (was_ready_ && !close_notified_ && options_->on_closed) {
+    close_notified_ = true;
+    options_->on_closed(shared_from_this());
+  }
 }
 
 void RpcChannel::Call(uint16_t command, BodyFormat format, std::string body,

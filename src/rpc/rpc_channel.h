@@ -89,6 +89,8 @@ class ProcessorRegistry {
   std::unordered_map<uint16_t, Entry> entries_;
 };
 
+class RpcChannel;
+
 struct RpcOptions {
   // Largest frame body accepted or sent, in bytes.
   uint32_t max_body_bytes = kDefaultMaxBodyBytes;
@@ -105,6 +107,10 @@ struct RpcOptions {
   std::chrono::milliseconds heartbeat_interval{10000};
   // How long the authentication handshake may take.
   std::chrono::milliseconds auth_timeout{5000};
+  // Called on the IO loop when a channel becomes ready (connected and authenticated), and
+  // once when a channel that was ready closes. Must be quick and must not block.
+  std::function<void(const std::shared_ptr<RpcChannel>&)> on_ready;
+  std::function<void(const std::shared_ptr<RpcChannel>&)> on_closed;
 };
 
 // Completes a call: the response, or why there is none. Runs on the IO loop.
@@ -190,6 +196,8 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
 
   std::atomic<bool> ready_{false};
   bool closed_ = false;
+  bool was_ready_ = false;
+  bool close_notified_ = false;  // on_closed ran (only for channels that became ready).
   bool reading_paused_ = false;
   uint64_t next_request_id_ = 1;
   std::unordered_map<uint64_t, PendingCall> pending_;
