@@ -53,7 +53,7 @@ json JobToJsonValue(const Job& job) {
   json j;
   j["taskId"] = job.task_id;
   j["taskTrackerNodeGroup"] = job.task_tracker_node_group;
-  j["job.priority"] = job.priority;
+  j["priority"] = job.priority;
   if (!job.submit_node_group.empty()) j["submitNodeGroup"] = job.submit_node_group;
   if (!job.ext_params.empty()) j["extParams"] = job.ext_params;
   j["needFeedback"] = job.need_feedback;
