@@ -147,7 +147,7 @@ Status ResolveNodeFlags(const CLI::App& sub, std::string_view command, unsigned 
       if (const char* v = Env("LTS_JOBTRACKER")) {
         flags->jobtrackers = SplitList(v);
       } else if (flags->config.Has("jobTrackers")) {
-        LTS_ASSIGN_OR_RETURN(flags->jobtrackers, flags->config.GetStringList("jobTrackers"));
+        LTS_ASSIGN_OR_RETURN(flags->jobtrackers, flags->config.GetStringList("jobTrackers", {}));
       }
     }
     if (flags->jobtrackers.empty() && flags->registry.empty()) {
