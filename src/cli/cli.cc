@@ -20,11 +20,6 @@ struct PlannedCommand {
 // Node kinds and tools whose implementation lands in later issues. Each still has a
 // complete --help, and running it says plainly that it is not built yet.
 constexpr PlannedCommand kPlanned[] = {
-    {"jobtracker",
-     "Run a JobTracker: stores submitted jobs, dispatches them to TaskTrackers of the job's "
-     "node group, retries, reschedules cron and repeat jobs, and re-dispatches the jobs of a "
-     "TaskTracker that died.",
-     "the JobTracker node"},
     {"tasktracker",
      "Run a TaskTracker: executes jobs of its node group on a thread pool (C++ JobRunner or "
      "the built-in shell runner) and reports results and business logs.",
@@ -75,6 +70,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddCronCommand(&app, &ctx);
   AddNodesCommand(&app, &ctx);
   AddKvCommand(&app, &ctx);
+  AddJobTrackerCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -334,7 +334,7 @@ void RpcChannel::RunProcessor(const ProcessorRegistry::Entry& entry, Frame& fram
                               std::string* out) {
   const bool oneway = frame.is_oneway();
   if (entry.mode == ProcessorMode::kInLoop || pool_ == nullptr) {
-    RpcRequest request{frame.command, frame.format, std::move(frame.body), peer_};
+    RpcRequest request{frame.command, frame.format, std::move(frame.body), peer_, weak_from_this()};
     StatusOr<RpcResponse> result = entry.processor(request);
     if (oneway) return;
     if (result.ok()) {
@@ -350,7 +350,8 @@ void RpcChannel::RunProcessor(const ProcessorRegistry::Entry& entry, Frame& fram
   Frame header = frame;
   header.body.clear();
   auto task = [self = shared_from_this(), processor = &entry.processor, header,
-               request = RpcRequest{frame.command, frame.format, std::move(frame.body), peer_}] {
+               request = RpcRequest{frame.command, frame.format, std::move(frame.body), peer_,
+                                    weak_from_this()}] {
     StatusOr<RpcResponse> result = (*processor)(request);
     if (header.is_oneway()) return;
     Frame reply = result.ok() ? MakeResponse(header, std::move(result->body))

@@ -54,12 +54,17 @@ class EventLoop;
 
 namespace lts::rpc {
 
+class RpcChannel;
+
 struct RpcRequest {
   uint16_t command = 0;
   BodyFormat format = BodyFormat::kJson;
   std::string body;
   // The peer's authenticated identity, or its address when the cluster has no secret.
   std::string peer;
+  // The connection it came over: to call the peer back later (a JobTracker pushes jobs
+  // over the connection a TaskTracker opened).
+  std::weak_ptr<RpcChannel> channel;
 };
 
 struct RpcResponse {
@@ -88,8 +93,6 @@ class ProcessorRegistry {
  private:
   std::unordered_map<uint16_t, Entry> entries_;
 };
-
-class RpcChannel;
 
 struct RpcOptions {
   // Largest frame body accepted or sent, in bytes.
