@@ -26,6 +26,7 @@ struct JobTrackerArgs {
   int64_t repair_ms = 5000;
   std::string misfire = "fire-once";
   int processor_threads = 4;
+  std::string pg_schema;
 };
 
 Status Resolve(const CLI::App& sub, JobTrackerArgs* a) {
@@ -96,6 +97,17 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
                   "Periodic jobs overdue after downtime: fire-once (run once now) or skip (wait "
                   "for the next cycle); key jobtracker.misfire.policy")
       ->capture_default_str();
+  sub->add_option("--pg-schema", args->pg_schema,
+                  "PostgreSQL schema for the job tables (created if missing; [a-z0-9_]); "
+                  "default: the connection's search_path")
+      ->check([](const std::string& v) {
+        for (char c : v) {
+          if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+            return std::string("only [a-z0-9_] is allowed");
+          }
+        }
+        return v.size() <= 48 ? std::string() : std::string("at most 48 bytes");
+      });
   sub->add_option("--processor-threads", args->processor_threads,
                   "Threads for submissions, completions and control requests")
       ->capture_default_str()
@@ -119,6 +131,7 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
     o.listen = args->listen;
     o.registry = args->node.registry;
     o.cluster = args->node.cluster;
+    o.session_timeout_ms = args->node.session_timeout_ms;
     o.node_group = args->node.group;
     o.identity = args->node.identity;
     o.store_url = args->store;
@@ -127,6 +140,7 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
     o.repair_interval_ms = args->repair_ms;
     o.misfire_skip = args->misfire == "skip";
     o.processor_threads = args->processor_threads;
+    o.store_options.pg_schema = args->pg_schema;
     jobtracker::JobTracker tracker(o);
     s = tracker.Start();
     if (!s.ok()) {

@@ -69,6 +69,12 @@ void AddNodeFlags(CLI::App* sub, NodeFlags* flags, unsigned which) {
                     "env LTS_REGISTRY, key registryAddress");
     sub->add_option("--cluster", flags->cluster, "Cluster name; env LTS_CLUSTER, key clusterName")
         ->capture_default_str();
+    sub->add_option("--session-timeout-ms", flags->session_timeout_ms,
+                    "Registry session timeout (ZooKeeper) or record TTL (Redis): a node that "
+                    "dies leaves the registry after about this long; env "
+                    "LTS_SESSION_TIMEOUT_MS, key registry.session.timeout")
+        ->capture_default_str()
+        ->check(CLI::Range(1000, 600000));
     sub->add_option("--secret-file", flags->secret_file,
                     "File holding the cluster secret (>= 16 bytes) that authenticates every "
                     "connection; env LTS_SECRET_FILE, key clusterSecretFile");
@@ -124,6 +130,22 @@ Status ResolveNodeFlags(const CLI::App& sub, std::string_view command, unsigned 
       }
     }
     if (flags->cluster.empty()) return InvalidArgument("--cluster: must not be empty");
+    if (!Given(sub, "--session-timeout-ms")) {
+      if (const char* v = Env("LTS_SESSION_TIMEOUT_MS")) {
+        char* end = nullptr;
+        const long n = std::strtol(v, &end, 10);
+        if (end == v || *end != '\0' || n < 1000 || n > 600000) {
+          return InvalidArgument(fmt::format(
+              "LTS_SESSION_TIMEOUT_MS: expected an integer in [1000, 600000], got \"{}\"", v));
+        }
+        flags->session_timeout_ms = static_cast<int>(n);
+      } else if (flags->config.Has("registry.session.timeout")) {
+        LTS_ASSIGN_OR_RETURN(
+            int64_t n, flags->config.GetInt64("registry.session.timeout", flags->session_timeout_ms,
+                                              1000, 600000));
+        flags->session_timeout_ms = static_cast<int>(n);
+      }
+    }
     if (!flags->secret_file.empty()) {
       std::ifstream in(flags->secret_file, std::ios::binary);
       if (!in) {

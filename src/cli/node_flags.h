@@ -16,6 +16,7 @@
 //   --data-dir     LTS_DATA_DIR         dataPath          per command
 //   --threads      LTS_THREADS          workThreads       per command
 //   --secret-file  LTS_SECRET_FILE      clusterSecretFile (none: no authentication)
+//   --session-timeout-ms LTS_SESSION_TIMEOUT_MS registry.session.timeout 10000
 //
 // Errors name the flag, variable or file and key at fault.
 
@@ -37,6 +38,8 @@ struct NodeFlags {
   std::string config_path;
   std::string registry;
   std::string cluster = "defaultCluster";
+  // ZooKeeper session timeout / Redis key TTL: a dead node leaves the registry after this.
+  int session_timeout_ms = 10000;
   std::vector<std::string> jobtrackers;
   std::string group;
   std::string identity;
