@@ -1,6 +1,6 @@
 // bench_e2e's beanstalkd peer (beanstalk.h).
 
-#include "bench/e2e/beanstalk.h"
+#include "beanstalk.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -118,8 +118,7 @@ bool BeanstalkClient::ReadN(size_t n) {
 }
 
 int64_t BeanstalkClient::PutMany(const std::string& body, int count, bool pipelined) {
-  const std::string put =
-      "put 100 0 60 " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+  const std::string put = "put 100 0 60 " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
   int64_t inserted = 0;
   std::string line;
   if (pipelined) {

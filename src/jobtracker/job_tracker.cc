@@ -98,6 +98,9 @@ class JobTracker::Impl {
   net::EventLoop* loop_ = nullptr;
   std::unique_ptr<rpc::RpcServer> server_;
   std::unique_ptr<ThreadPool> dispatch_pool_;
+  // Repair and feedback re-delivery wait on TaskTrackers and JobClients: not on the
+  // dispatch pool, so a slow peer never delays claims.
+  std::unique_ptr<ThreadPool> repair_pool_;
   std::unique_ptr<registry::Registry> owned_registry_;
   registry::Registry* registry_ = nullptr;
   registry::Node self_;
@@ -196,6 +199,7 @@ Status JobTracker::Impl::Start() {
   loop_ = loop_thread_.StartLoop();
   started_ = true;
   dispatch_pool_ = std::make_unique<ThreadPool>("lts-jt-claim", options_.dispatch_threads, 100000);
+  repair_pool_ = std::make_unique<ThreadPool>("lts-jt-repair", 1, 1000);
 
   rpc::RpcServer::Options so;
   so.rpc.cluster_secret = options_.cluster_secret;
@@ -314,6 +318,7 @@ void JobTracker::Impl::Stop() {
     });
   }
   if (server_) server_->Stop();
+  if (repair_pool_) repair_pool_->Shutdown();
   if (dispatch_pool_) dispatch_pool_->Shutdown();
   loop_thread_.Stop();
   server_.reset();
@@ -451,7 +456,7 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnHeartbeat(const rpc::RpcRequest& 
       if (fresh) {
         LTS_LOG(INFO, "JobClient {} (group {}) connected", hb.identity, hb.node_group);
         const std::string group = hb.node_group;
-        (void)dispatch_pool_->Submit([this, group] { DeliverStoredFeedback(group); });
+        (void)repair_pool_->Submit([this, group] { DeliverStoredFeedback(group); });
       }
     });
   } else {
@@ -544,10 +549,8 @@ void JobTracker::Impl::OnClaimed(const std::string& group, const std::string& tr
       it->second.free -= static_cast<int>(std::min<size_t>(got, INT32_MAX));
     Push(tracker, *std::move(claimed));
   }
-  auto it = trackers_.find(tracker);
-  const bool tracker_full = it == trackers_.end() || it->second.free <= 0;
-  if (got > 0 && (g.dirty || !tracker_full || true)) {
-    // More may be due (for this or another TaskTracker of the group).
+  if (got > 0) {
+    // More may be due, for this or another TaskTracker of the group.
     Kick(group);
     if (groups_[group].claiming) return;
   }
@@ -1375,7 +1378,8 @@ void JobTracker::Impl::Repair() {
     if (!list.empty()) client_groups.insert(group);
   }
   const int64_t epoch = epoch_.load();
-  (void)dispatch_pool_->Submit([this, channels, client_groups, epoch] {
+  if (repair_pool_->queue_size() > 0) return;  // The previous round is still running.
+  (void)repair_pool_->Submit([this, channels, client_groups, epoch] {
     const int64_t now = NowMs();
     auto old = store_->ListExecutingOlderThan(now - options_.executing_check_ms, 1000);
     if (old.ok()) {
