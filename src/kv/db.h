@@ -61,6 +61,7 @@ struct SegmentStats {
 };
 
 struct DbStats {
+  IndexType index = IndexType::kMemory;
   uint64_t live_keys = 0;
   uint64_t index_slots = 0;  // Index entries incl. versions kept for snapshots.
   uint64_t last_seq = 0;
@@ -73,6 +74,15 @@ struct DbStats {
   uint64_t recovery_records_replayed = 0;
   uint64_t recovery_truncated_bytes = 0;
   bool recovery_used_checkpoint = false;
+  // B+tree index only (zero otherwise): its file and page cache.
+  uint64_t btree_pages = 0;
+  uint64_t btree_free_pages = 0;
+  uint32_t btree_height = 0;
+  uint64_t btree_cache_bytes = 0;
+  uint64_t btree_cache_capacity = 0;
+  uint64_t btree_cache_hits = 0;
+  uint64_t btree_cache_misses = 0;
+  uint64_t btree_pages_written = 0;
 };
 
 struct CompressionStats {
@@ -85,8 +95,8 @@ class DB {
  public:
   // Opens (creating if Options::create_if_missing) the store in `dir`. Errors:
   // kUnavailable if another process (or handle) holds the store's lock, naming its
-  // pid; kCorruption if a sealed segment is damaged; kNotSupported for
-  // IndexType::kBTree; kIOError.
+  // pid; kCorruption if a sealed segment is damaged; kIOError. A damaged B+tree index
+  // file is not an error: the index is rebuilt from the log (and a warning logged).
   static StatusOr<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir);
 
   virtual ~DB() = default;

@@ -41,6 +41,22 @@ class PosixFile final : public File {
     return Status::Ok();
   }
 
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+      if (offset > size_.load(std::memory_order_relaxed)) {
+        size_.store(offset, std::memory_order_release);
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Sync() override {
     if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
     return Status::Ok();
