@@ -663,13 +663,19 @@ void BTreeIndex::PutLocked(std::string_view key, const IndexEntry& e) {
   SplitUp(&path);
 }
 
+BTreeIndex::Node* BTreeIndex::FindInLeaf(std::string_view key, Path* path, size_t* pos) {
+  Node* leaf = Descend(key, path);
+  if (leaf == nullptr) return nullptr;
+  *pos = std::lower_bound(leaf->keys.begin(), leaf->keys.end(), key) - leaf->keys.begin();
+  if (*pos == leaf->keys.size() || leaf->keys[*pos] != key) return nullptr;
+  return leaf;
+}
+
 bool BTreeIndex::EraseKey(std::string_view key) {
   Path path;
-  Node* leaf = Descend(key, &path);
+  size_t pos = 0;
+  Node* leaf = FindInLeaf(key, &path, &pos);
   if (leaf == nullptr) return false;
-  const size_t pos =
-      std::lower_bound(leaf->keys.begin(), leaf->keys.end(), key) - leaf->keys.begin();
-  if (pos == leaf->keys.size() || leaf->keys[pos] != key) return false;
   leaf = MakeWritable(&path);
   EraseFromLeaf(&path, leaf, pos);
   --entries_;
@@ -723,11 +729,10 @@ void BTreeIndex::EraseFromLeaf(Path* path, Node* leaf, size_t pos) {
 
 std::optional<IndexEntry> BTreeIndex::FindLocked(std::string_view key) {
   Path path;
-  Node* leaf = Descend(key, &path);
+  size_t pos = 0;
+  Node* leaf = FindInLeaf(key, &path, &pos);
   if (leaf == nullptr) return std::nullopt;
-  auto it = std::lower_bound(leaf->keys.begin(), leaf->keys.end(), key);
-  if (it == leaf->keys.end() || *it != key) return std::nullopt;
-  return leaf->entries[it - leaf->keys.begin()];
+  return leaf->entries[pos];
 }
 
 std::optional<IndexEntry> BTreeIndex::VisibleAt(std::string_view key, const IndexEntry& cur,
@@ -807,11 +812,9 @@ bool BTreeIndex::Relocate(std::string_view key, uint64_t version, const Location
                           const Location& to) {
   std::lock_guard l(mu_);
   Path path;
-  Node* leaf = Descend(key, &path);
+  size_t pos = 0;
+  Node* leaf = FindInLeaf(key, &path, &pos);
   if (leaf == nullptr) return false;
-  const size_t pos =
-      std::lower_bound(leaf->keys.begin(), leaf->keys.end(), key) - leaf->keys.begin();
-  if (pos == leaf->keys.size() || leaf->keys[pos] != key) return false;
   const IndexEntry& cur = leaf->entries[pos];
   if (cur.deleted || cur.version != version || !(cur.loc == from)) return false;
   IndexEntry moved = cur;

@@ -135,6 +135,8 @@ class BTreeIndex final : public Index {
   void FreePage(uint32_t page);
   // Descends to the leaf that holds `key`, filling `*path` (leaf last, child unused).
   Node* Descend(std::string_view key, Path* path);
+  // The leaf holding `key` (at `*pos`), or nullptr if the key is absent.
+  Node* FindInLeaf(std::string_view key, Path* path, size_t* pos);
   // Makes every page of `path` writable (copy-on-write of committed pages).
   Node* MakeWritable(Path* path);
   void InsertInLeaf(Path* path, Node* leaf, size_t pos, std::string_view key, const IndexEntry& e);
