@@ -2,7 +2,8 @@
 //
 // Design (docs/kv_format.md has the exact format): a log-structured store where the log
 // is also the data, Bitcask-like. Every write appends CRC32C-checked records to the
-// active segment file; an in-memory ordered index maps each key to its newest record.
+// active segment file; an ordered index (in memory, or an on-disk paged B+tree chosen by
+// Options::index) maps each key to its newest record.
 // Old segments are garbage-collected when their live bytes fall below a ratio, index
 // checkpoints bound the replay at open, and retired segments go to bak/ or away.
 //
