@@ -296,7 +296,8 @@ void RssMode(size_t n, bool btree) {
   o.checkpoint_on_close = false;
   o.index = btree ? lts::kv::IndexType::kBTree : lts::kv::IndexType::kMemory;
   const char* kind = btree ? "B+tree" : "memory";
-  auto db = lts::kv::DB::Open(o, ScratchDir("rss-ltsdb"));
+  const std::string dir = ScratchDir("rss-ltsdb");
+  auto db = lts::kv::DB::Open(o, dir);
   Check(db.status(), "open");
   lts::kv::WriteBatch b;
   auto start = Clock::now();
@@ -316,11 +317,27 @@ void RssMode(size_t n, bool btree) {
   for (size_t i = 0; i < gets; ++i) Check((*db)->Get(RandKey(rng() % n)).status(), "get");
   const double get_s = Seconds(start);
   lts::kv::DbStats st = (*db)->GetStats();
+  const long get_rss = StatusKiB("VmRSS:");
+  // A checkpoint, then a reopen from it (the B+tree reads every leaf once at open).
+  start = Clock::now();
+  Check((*db)->Checkpoint(), "checkpoint");
+  const double ckpt_s = Seconds(start);
+  db->reset();
+  start = Clock::now();
+  db = lts::kv::DB::Open(o, dir);
+  Check(db.status(), "reopen");
+  const double open_s = Seconds(start);
+  if ((*db)->GetStats().live_keys != n) {
+    std::fprintf(stderr, "bench_kv: reopen found %llu keys\n",
+                 static_cast<unsigned long long>((*db)->GetStats().live_keys));
+    std::exit(1);
+  }
   std::printf(
       "rss: %zu keys in the %s index: fill %.0f/s (%.1f s), %zu random gets %.0f/s; VmRSS %ld KiB "
-      "after the fill, %ld KiB after the gets, VmHWM (peak) %ld KiB\n",
+      "after the fill, %ld KiB after the gets, VmHWM (peak, incl. a checkpoint and a reopen) "
+      "%ld KiB; checkpoint %.1f s, reopen %.1f s\n",
       n, kind, static_cast<double>(n) / fill_s, fill_s, gets, static_cast<double>(gets) / get_s,
-      fill_rss, StatusKiB("VmRSS:"), StatusKiB("VmHWM:"));
+      fill_rss, get_rss, StatusKiB("VmHWM:"), ckpt_s, open_s);
   if (btree) {
     std::printf(
         "rss: B+tree %llu pages (%.0f MiB file), height %u, page cache %.0f MiB, "
