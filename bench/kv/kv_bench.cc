@@ -7,7 +7,10 @@
 //  (b) random put of M keys (synced batches of 100), then random get;
 //  (c) open time of an ltsdb store of 1M keys, with and without an index checkpoint;
 //  (d) writer latency (p50, p99, max) of sync puts while background GC runs;
-//  (e) --rss-keys N: resident memory of an ltsdb store holding N keys (VmRSS).
+//  (e) --rss-keys N [--index memory|btree]: fill an ltsdb store with N keys (19-byte
+//      keys in random order, 8-byte values, no syncs), then random gets; prints the
+//      fill and get rates and the process's resident memory (VmRSS) and its peak
+//      (VmHWM): the B+tree index holds 10M keys under 256 MiB.
 //
 // --quick finishes within 60 s at reduced sizes. The last line is
 // `failstore: ltsdb/leveldb = <ratio>` (FailStore workload throughput, both value sizes).
@@ -276,32 +279,76 @@ void GcLatency(size_t n, bool gc) {
   std::fflush(stdout);
 }
 
-long VmRssKiB() {
+// A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:").
+long StatusKiB(const char* field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
   }
   return -1;
 }
 
-void RssMode(size_t n) {
+void RssMode(size_t n, bool btree) {
   lts::kv::Options o;
   o.background_gc = false;
   o.sync_mode = lts::kv::SyncMode::kNone;
   o.checkpoint_on_close = false;
-  auto db = lts::kv::DB::Open(o, ScratchDir("rss-ltsdb"));
+  o.index = btree ? lts::kv::IndexType::kBTree : lts::kv::IndexType::kMemory;
+  const char* kind = btree ? "B+tree" : "memory";
+  const std::string dir = ScratchDir("rss-ltsdb");
+  auto db = lts::kv::DB::Open(o, dir);
   Check(db.status(), "open");
   lts::kv::WriteBatch b;
+  auto start = Clock::now();
   for (size_t i = 0; i < n; ++i) {
-    b.Put(RandKey(i), "v");
+    b.Put(RandKey(i), "value-8b");
     if (b.size() == 1000) {
       Check((*db)->Write(b), "fill");
       b.Clear();
     }
   }
   Check((*db)->Write(b), "fill");
-  std::printf("rss: %zu keys in the memory index: VmRSS %ld KiB\n", n, VmRssKiB());
+  const double fill_s = Seconds(start);
+  const long fill_rss = StatusKiB("VmRSS:");
+  const size_t gets = std::min<size_t>(n, 1'000'000);
+  std::mt19937_64 rng(7);
+  start = Clock::now();
+  for (size_t i = 0; i < gets; ++i) Check((*db)->Get(RandKey(rng() % n)).status(), "get");
+  const double get_s = Seconds(start);
+  lts::kv::DbStats st = (*db)->GetStats();
+  const long get_rss = StatusKiB("VmRSS:");
+  // A checkpoint, then a reopen from it (the B+tree reads every leaf once at open).
+  start = Clock::now();
+  Check((*db)->Checkpoint(), "checkpoint");
+  const double ckpt_s = Seconds(start);
+  db->reset();
+  start = Clock::now();
+  db = lts::kv::DB::Open(o, dir);
+  Check(db.status(), "reopen");
+  const double open_s = Seconds(start);
+  if ((*db)->GetStats().live_keys != n) {
+    std::fprintf(stderr, "bench_kv: reopen found %llu keys\n",
+                 static_cast<unsigned long long>((*db)->GetStats().live_keys));
+    std::exit(1);
+  }
+  std::printf(
+      "rss: %zu keys in the %s index: fill %.0f/s (%.1f s), %zu random gets %.0f/s; VmRSS %ld KiB "
+      "after the fill, %ld KiB after the gets, VmHWM (peak, incl. a checkpoint and a reopen) "
+      "%ld KiB; checkpoint %.1f s, reopen %.1f s\n",
+      n, kind, static_cast<double>(n) / fill_s, fill_s, gets, static_cast<double>(gets) / get_s,
+      fill_rss, get_rss, StatusKiB("VmHWM:"), ckpt_s, open_s);
+  if (btree) {
+    std::printf(
+        "rss: B+tree %llu pages (%.0f MiB file), height %u, page cache %.0f MiB, "
+        "hit rate %.3f\n",
+        static_cast<unsigned long long>(st.btree_pages),
+        static_cast<double>(st.btree_pages) * 4096 / (1 << 20), st.btree_height,
+        static_cast<double>(st.btree_cache_capacity) / (1 << 20),
+        static_cast<double>(st.btree_cache_hits) /
+            static_cast<double>(st.btree_cache_hits + st.btree_cache_misses));
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -309,23 +356,29 @@ void RssMode(size_t n) {
 int main(int argc, char** argv) {
   bool quick = false;
   size_t rss_keys = 0;
+  bool btree = false;
   std::string only;  // failstore, random or open: run one workload.
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (std::strcmp(argv[i], "--rss-keys") == 0 && i + 1 < argc) {
       rss_keys = std::stoul(argv[++i]);
+    } else if (std::strcmp(argv[i], "--index") == 0 && i + 1 < argc &&
+               (std::strcmp(argv[i + 1], "btree") == 0 ||
+                std::strcmp(argv[i + 1], "memory") == 0)) {
+      btree = std::strcmp(argv[++i], "btree") == 0;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: bench_kv [--quick] [--only failstore|random|open|gc] [--rss-keys N]\n");
+                   "usage: bench_kv [--quick] [--only failstore|random|open|gc] "
+                   "[--rss-keys N [--index memory|btree]]\n");
       return 2;
     }
   }
   lts::SetLogLevel(lts::LogLevel::kWarn);
   if (rss_keys > 0) {
-    RssMode(rss_keys);
+    RssMode(rss_keys, btree);
     return 0;
   }
   const size_t fs_small = quick ? 50'000 : 200'000;

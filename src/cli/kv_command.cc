@@ -9,6 +9,8 @@
 #include "base/logging.h"
 #include "cli/commands.h"
 #include "kv/db.h"
+#include "kv/env.h"
+#include "kv/index/btree_index.h"
 
 namespace lts::cli {
 namespace {
@@ -24,7 +26,28 @@ struct KvArgs {
   int64_t segment_size = 64 << 20;
   int64_t checkpoint_bytes = 64 << 20;
   std::string compression = "none";
+  std::string index = "auto";  // auto, memory or btree.
+  int64_t btree_cache_mb = 32;
 };
+
+// The index kind for the store: --index, else the kind the store already has (a B+tree
+// store is the one with an index.btree file), else the memory index.
+Status ApplyIndex(const KvArgs& a, kv::Options* o) {
+  if (a.btree_cache_mb < 1 || a.btree_cache_mb > (64 << 10)) {
+    return Status(StatusCode::kInvalidArgument, "--btree-cache-mb must be in [1, 65536]");
+  }
+  o->btree_cache_bytes = static_cast<size_t>(a.btree_cache_mb) << 20;
+  if (a.index == "btree" ||
+      (a.index == "auto" && kv::Env::Default()->FileExists(a.dir + "/" + kv::kBTreeFileName))) {
+    o->index = kv::IndexType::kBTree;
+  } else if (a.index == "memory" || a.index == "auto") {
+    o->index = kv::IndexType::kMemory;
+  } else {
+    return Status(StatusCode::kInvalidArgument,
+                  "--index must be auto, memory or btree, not '" + a.index + "'");
+  }
+  return Status::Ok();
+}
 
 // Opens the store for a tool: no background GC, no checkpoint at close unless the
 // command changes the store.
@@ -34,6 +57,7 @@ StatusOr<std::unique_ptr<kv::DB>> OpenStore(const KvArgs& a, bool create, bool w
   o.background_gc = false;
   o.checkpoint_on_close = writes;
   o.sync_mode = kv::SyncMode::kSync;
+  LTS_RETURN_IF_ERROR(ApplyIndex(a, &o));
   return kv::DB::Open(o, a.dir);
 }
 
@@ -53,8 +77,25 @@ int RunStat(const KvArgs& a, CommandContext* ctx) {
   out << "store: " << a.dir << "\n"
       << "live keys: " << st.live_keys << "\n"
       << "last seq: " << st.last_seq << "\n"
-      << "checkpoint seq: " << st.checkpoint_seq << "\n"
-      << "blocks: " << st.segments.size() << "\n";
+      << "checkpoint seq: " << st.checkpoint_seq << "\n";
+  if (st.index == kv::IndexType::kBTree) {
+    const uint64_t lookups = st.btree_cache_hits + st.btree_cache_misses;
+    char line[240];
+    std::snprintf(
+        line, sizeof(line),
+        "index: B+tree (%s: %" PRIu64 " pages of %zu bytes, %" PRIu64 " free, height %" PRIu32
+        ")\n"
+        "page cache: %.1f of %.1f MiB, %" PRIu64 " hits, %" PRIu64 " misses, hit rate %.3f\n",
+        kv::kBTreeFileName, st.btree_pages, kv::BTreeIndex::kPageSize, st.btree_free_pages,
+        st.btree_height, static_cast<double>(st.btree_cache_bytes) / (1 << 20),
+        static_cast<double>(st.btree_cache_capacity) / (1 << 20), st.btree_cache_hits,
+        st.btree_cache_misses,
+        lookups ? static_cast<double>(st.btree_cache_hits) / static_cast<double>(lookups) : 0.0);
+    out << line;
+  } else {
+    out << "index: memory\n";
+  }
+  out << "blocks: " << st.segments.size() << "\n";
   for (const kv::SegmentStats& s : st.segments) {
     total += s.total_bytes;
     live += s.live_bytes;
@@ -144,6 +185,10 @@ int RunFill(const KvArgs& a, CommandContext* ctx) {
   o.segment_size = static_cast<uint64_t>(a.segment_size);
   o.checkpoint_every_bytes = static_cast<uint64_t>(a.checkpoint_bytes);
   o.gc_interval_ms = 5;
+  if (Status s = ApplyIndex(a, &o); !s.ok()) {
+    *ctx->err << "lts kv fill: " << s.message() << "\n";
+    return 2;
+  }
   if (a.compression == "lz4") {
     o.compression = kv::txlog::Codec::kLz4;
   } else if (a.compression == "zstd") {
@@ -185,11 +230,19 @@ void AddKvCommand(CLI::App* app, CommandContext* ctx) {
   auto add = [&](const char* name, const char* help) {
     CLI::App* sub = kv->add_subcommand(name, help);
     sub->add_option("dir", args->dir, "The store's directory")->required();
+    sub->add_option("--index", args->index,
+                    "Index kind: memory, btree (on-disk B+tree, for stores whose keys do not "
+                    "fit in memory; keys up to 1 KiB), or auto: the kind the store has (a "
+                    "store with an index.btree file is a B+tree store), memory for a new one")
+        ->default_val("auto");
+    sub->add_option("--btree-cache-mb", args->btree_cache_mb, "Page cache of the B+tree index, MiB")
+        ->default_val(32);
     return sub;
   };
 
   add("stat",
-      "Print live keys, bytes, blocks (log segments) with the live ratio of each, and the "
+      "Print live keys, the index kind (and for a B+tree its pages and page cache size and "
+      "hit rate), bytes, blocks (log segments) with the live ratio of each, and the "
       "compression ratio of the live values (stored/raw).")
       ->callback([args, ctx] { ctx->exit_code = RunStat(*args, ctx); });
   add("dump", "Print every live key and its value, in key order, one per line: key<TAB>value.")

@@ -2,7 +2,8 @@
 //
 // Design (docs/kv_format.md has the exact format): a log-structured store where the log
 // is also the data, Bitcask-like. Every write appends CRC32C-checked records to the
-// active segment file; an in-memory ordered index maps each key to its newest record.
+// active segment file; an ordered index (in memory, or an on-disk paged B+tree chosen by
+// Options::index) maps each key to its newest record.
 // Old segments are garbage-collected when their live bytes fall below a ratio, index
 // checkpoints bound the replay at open, and retired segments go to bak/ or away.
 //
@@ -61,6 +62,7 @@ struct SegmentStats {
 };
 
 struct DbStats {
+  IndexType index = IndexType::kMemory;
   uint64_t live_keys = 0;
   uint64_t index_slots = 0;  // Index entries incl. versions kept for snapshots.
   uint64_t last_seq = 0;
@@ -73,6 +75,15 @@ struct DbStats {
   uint64_t recovery_records_replayed = 0;
   uint64_t recovery_truncated_bytes = 0;
   bool recovery_used_checkpoint = false;
+  // B+tree index only (zero otherwise): its file and page cache.
+  uint64_t btree_pages = 0;
+  uint64_t btree_free_pages = 0;
+  uint32_t btree_height = 0;
+  uint64_t btree_cache_bytes = 0;
+  uint64_t btree_cache_capacity = 0;
+  uint64_t btree_cache_hits = 0;
+  uint64_t btree_cache_misses = 0;
+  uint64_t btree_pages_written = 0;
 };
 
 struct CompressionStats {
@@ -85,8 +96,8 @@ class DB {
  public:
   // Opens (creating if Options::create_if_missing) the store in `dir`. Errors:
   // kUnavailable if another process (or handle) holds the store's lock, naming its
-  // pid; kCorruption if a sealed segment is damaged; kNotSupported for
-  // IndexType::kBTree; kIOError.
+  // pid; kCorruption if a sealed segment is damaged; kIOError. A damaged B+tree index
+  // file is not an error: the index is rebuilt from the log (and a warning logged).
   static StatusOr<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir);
 
   virtual ~DB() = default;

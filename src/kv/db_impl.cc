@@ -85,12 +85,6 @@ class DbIterator final : public Iterator {
 }  // namespace
 
 StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options, const std::string& dir) {
-  if (options.index == IndexType::kBTree) {
-    return Status(StatusCode::kNotSupported,
-                  "ltsdb " + dir +
-                      ": the on-disk B+tree index is not built in this version; "
-                      "use IndexType::kMemory");
-  }
   if (options.gc_live_ratio < 0 || options.gc_live_ratio > 1) {
     return Status(StatusCode::kInvalidArgument, "ltsdb: gc_live_ratio must be in [0, 1]");
   }
@@ -149,20 +143,77 @@ Status DBImpl::Recover() {
   std::sort(ids.begin(), ids.end());
   std::sort(ckpts.rbegin(), ckpts.rend());
 
-  // The newest checkpoint that verifies; older ones, then a full replay, as fallbacks.
   CheckpointInfo info;
+  uint64_t max_seq = 0;
+  if (options_.index == IndexType::kBTree) {
+    // The B+tree file is its own checkpoint; ckpt-*.idx files are the memory index's.
+    bool loaded = false;
+    std::string why;
+    LTS_ASSIGN_OR_RETURN(std::unique_ptr<BTreeIndex> tree,
+                         BTreeIndex::Open(env_, dir_ + "/" + kBTreeFileName,
+                                          options_.btree_cache_bytes, &info, &loaded, &why));
+    if (!why.empty()) {
+      LTS_LOG(WARN, "ltsdb {}: B+tree index unusable ({}); rebuilding it from the log", dir_, why);
+    }
+    btree_ = tree.get();
+    index_ = std::move(tree);
+    if (loaded) {
+      recovery_.recovery_used_checkpoint = true;
+      checkpoint_seq_ = info.seq;
+    }
+    Status s = ReplayLog(&ids, info, &max_seq);
+    if (s.ok() && !index_->status().ok()) {
+      // A damaged page met during the replay: the log is the data, so start over.
+      LTS_LOG(WARN, "ltsdb {}: B+tree index damaged ({}); rebuilding it from the log", dir_,
+              index_->status().ToString());
+      LTS_RETURN_IF_ERROR(btree_->Reset());
+      segments_.clear();
+      recovery_ = DbStats();
+      checkpoint_seq_ = 0;
+      info = CheckpointInfo();
+      s = ReplayLog(&ids, info, &max_seq);
+      if (s.ok()) s = index_->status();
+    }
+    LTS_RETURN_IF_ERROR(s);
+  } else {
+    index_ = std::make_unique<MemIndex>();
+    LTS_RETURN_IF_ERROR(LoadMemCheckpoint(ckpts, &info));
+    LTS_RETURN_IF_ERROR(ReplayLog(&ids, info, &max_seq));
+  }
+  visible_seq_ = max_seq;
+  {
+    MutexLock l(&mu_);
+    last_seq_ = max_seq;
+  }
+  if (segments_.empty()) {
+    SegmentPtr seg;
+    LTS_RETURN_IF_ERROR(NewSegmentFile(ids.empty() ? 1 : ids.back() + 1, &seg));
+    segments_[seg->id] = seg;
+  }
+  active_ = segments_.rbegin()->second;
+  applied_end_ = active_->file->Size();
+  LTS_LOG(INFO,
+          "ltsdb {}: opened: {} keys ({} index), {} segments, seq {}, checkpoint {}, {} records "
+          "replayed",
+          dir_, index_->live_keys(), btree_ != nullptr ? "B+tree" : "memory", segments_.size(),
+          max_seq, info.seq, recovery_.recovery_records_replayed);
+  return Status::Ok();
+}
+
+Status DBImpl::LoadMemCheckpoint(const std::vector<uint64_t>& ckpts, CheckpointInfo* info) {
+  // The newest checkpoint that verifies; older ones, then a full replay, as fallbacks.
   for (uint64_t seq : ckpts) {
     const std::string name = CheckpointFileName(seq);
     StatusOr<std::string> data = env_->ReadFile(dir_ + "/" + name);
     Status s = data.status();
     CheckpointInfo candidate;
-    MemIndex loaded;
-    if (s.ok()) s = DecodeCheckpoint(name, *data, &candidate, &loaded);
+    auto loaded = std::make_unique<MemIndex>();
+    if (s.ok()) s = DecodeCheckpoint(name, *data, &candidate, loaded.get());
     if (s.ok() && candidate.seq != seq) {
       s = Status(StatusCode::kCorruption, "checkpoint " + name + ": seq does not match its name");
     }
     if (s.ok()) {
-      info = std::move(candidate);
+      *info = std::move(candidate);
       index_ = std::move(loaded);
       recovery_.recovery_used_checkpoint = true;
       checkpoint_seq_ = seq;
@@ -170,14 +221,20 @@ Status DBImpl::Recover() {
     }
     LTS_LOG(WARN, "ltsdb {}: ignoring checkpoint: {}", dir_, s.ToString());
   }
+  return Status::Ok();
+}
+
+Status DBImpl::ReplayLog(std::vector<uint32_t>* ids, const CheckpointInfo& info,
+                         uint64_t* max_seq_out) {
   std::map<uint32_t, SegmentMeta> metas;
   for (const SegmentMeta& m : info.segments) metas[m.id] = m;
 
   uint64_t max_seq = info.seq;
-  index_.set_keep_tombstones(true);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const uint32_t id = ids[i];
-    const bool last = i + 1 == ids.size();
+  Index& index = *index_;
+  index.set_keep_tombstones(true);
+  for (size_t i = 0; i < ids->size(); ++i) {
+    const uint32_t id = (*ids)[i];
+    const bool last = i + 1 == ids->size();
     LTS_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(SegmentPath(id), false));
     auto seg = std::make_shared<Segment>();
     seg->id = id;
@@ -208,11 +265,11 @@ Status DBImpl::Recover() {
                                  if (r.type == RecordType::kDelete) seg->tomb_bytes += at.size;
                                  max_seq = std::max(max_seq, r.seq);
                                  if (!replay || r.seq <= info.seq) continue;
-                                 const IndexEntry* cur = index_.FindNewest(r.key);
-                                 if (cur != nullptr && cur->version > r.version) continue;
-                                 index_.Apply(
-                                     r.key, IndexEntry{r.version, Location{id, at.size, at.offset},
-                                                       r.type == RecordType::kDelete});
+                                 std::optional<IndexEntry> cur = index.FindNewest(r.key);
+                                 if (cur && cur->version > r.version) continue;
+                                 index.Apply(r.key,
+                                             IndexEntry{r.version, Location{id, at.size, at.offset},
+                                                        r.type == RecordType::kDelete});
                                  ++recovery_.recovery_records_replayed;
                                }
                              },
@@ -231,6 +288,8 @@ Status DBImpl::Recover() {
         file.reset();
         LTS_RETURN_IF_ERROR(env_->RemoveFile(SegmentPath(id)));
         LTS_RETURN_IF_ERROR(env_->SyncDir(dir_));
+        ids->erase(ids->begin() + static_cast<ptrdiff_t>(i));
+        --i;
         continue;
       }
       LTS_RETURN_IF_ERROR(file->Truncate(scan.valid_end));
@@ -239,12 +298,12 @@ Status DBImpl::Recover() {
     seg->file = std::move(file);
     segments_[id] = std::move(seg);
   }
-  if (recovery_.recovery_records_replayed > 0) index_.DropTombstones();
-  index_.set_keep_tombstones(false);
+  if (recovery_.recovery_records_replayed > 0) index.DropTombstones();
+  index.set_keep_tombstones(false);
   // One pass: entries of retired segments go (see docs/kv_format.md, GC), the others
   // count towards their segment's live bytes.
   Segment* last_seg = nullptr;
-  size_t dangling = index_.EraseIf([&](const IndexEntry& e) {
+  size_t dangling = index.EraseIf([&](const IndexEntry& e) {
     if (last_seg == nullptr || last_seg->id != e.loc.segment) {
       auto it = segments_.find(e.loc.segment);
       if (it == segments_.end()) return true;
@@ -256,22 +315,7 @@ Status DBImpl::Recover() {
   if (dangling > 0) {
     LTS_LOG(INFO, "ltsdb {}: dropped {} checkpoint entries of retired segments", dir_, dangling);
   }
-  visible_seq_ = max_seq;
-  {
-    MutexLock l(&mu_);
-    last_seq_ = max_seq;
-  }
-  if (segments_.empty()) {
-    SegmentPtr seg;
-    LTS_RETURN_IF_ERROR(NewSegmentFile(ids.empty() ? 1 : ids.back() + 1, &seg));
-    segments_[seg->id] = seg;
-  }
-  active_ = segments_.rbegin()->second;
-  applied_end_ = active_->file->Size();
-  LTS_LOG(INFO,
-          "ltsdb {}: opened: {} keys, {} segments, seq {}, checkpoint {}, {} records replayed",
-          dir_, index_.live_keys(), segments_.size(), max_seq, info.seq,
-          recovery_.recovery_records_replayed);
+  *max_seq_out = max_seq;
   return Status::Ok();
 }
 
@@ -335,10 +379,12 @@ Status DBImpl::Write(const WriteBatch& batch) {
   ops.reserve(batch.size());
   size_t bytes = 0;
   for (const WriteBatch::Op& op : batch.ops()) {
-    if (op.key.empty() || op.key.size() > txlog::kMaxKeySize) {
+    const size_t max_key = btree_ != nullptr ? BTreeIndex::kMaxKeySize : txlog::kMaxKeySize;
+    if (op.key.empty() || op.key.size() > max_key) {
       return Status(StatusCode::kInvalidArgument,
                     "ltsdb: key of " + std::to_string(op.key.size()) + " bytes (1 to " +
-                        std::to_string(txlog::kMaxKeySize) + " allowed)");
+                        std::to_string(max_key) + " allowed" +
+                        (btree_ != nullptr ? " with the B+tree index)" : ")"));
     }
     if (op.value.size() > txlog::kMaxValueSize) {
       return Status(StatusCode::kInvalidArgument,
@@ -476,14 +522,14 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
     seg->total_bytes += a.entry.loc.size;
     if (a.entry.deleted) seg->tomb_bytes += a.entry.loc.size;
     if (a.move != nullptr) {
-      if (!a.entry.deleted && index_.Relocate(a.key, a.entry.version, a.move->from, a.entry.loc)) {
+      if (!a.entry.deleted && index_->Relocate(a.key, a.entry.version, a.move->from, a.entry.loc)) {
         auto old = segments_.find(a.move->from.segment);
         if (old != segments_.end()) old->second->live_bytes -= a.move->from.size;
         seg->live_bytes += a.entry.loc.size;
       }
       continue;
     }
-    std::optional<IndexEntry> prev = index_.Apply(a.key, a.entry);
+    std::optional<IndexEntry> prev = index_->Apply(a.key, a.entry);
     if (!a.entry.deleted) seg->live_bytes += a.entry.loc.size;
     if (prev) {
       auto old = segments_.find(prev->loc.segment);
@@ -493,7 +539,14 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group, uint64_t* seq) {
   visible_seq_ = *seq;
   applied_end_ = base + buf.size();
   bytes_since_checkpoint_ += buf.size();
-  return Status::Ok();
+  return IndexError();
+}
+
+Status DBImpl::IndexError() {
+  Status s = index_->status();
+  if (s.ok()) return s;
+  return Status(s.code(), "ltsdb " + dir_ + ": index: " + std::string(s.message()) +
+                              " (reopening the store rebuilds the index from the log)");
 }
 
 StatusOr<std::string> DBImpl::ReadValue(const Segment& seg, const Location& loc,
@@ -520,8 +573,11 @@ StatusOr<std::string> DBImpl::Get(std::string_view key) {
   SegmentPtr seg;
   {
     std::shared_lock l(index_mu_);
-    const IndexEntry* e = index_.FindNewest(key);
-    if (e == nullptr || e->deleted) return Status(StatusCode::kNotFound, "ltsdb: no such key");
+    std::optional<IndexEntry> e = index_->FindNewest(key);
+    if (!e || e->deleted) {
+      LTS_RETURN_IF_ERROR(IndexError());
+      return Status(StatusCode::kNotFound, "ltsdb: no such key");
+    }
     loc = e->loc;
     auto it = segments_.find(loc.segment);
     if (it == segments_.end()) {
@@ -534,28 +590,50 @@ StatusOr<std::string> DBImpl::Get(std::string_view key) {
 
 std::unique_ptr<Iterator> DBImpl::NewIterator() {
   std::unique_lock l(index_mu_);
-  index_.AddSnapshot(visible_seq_);
+  index_->AddSnapshot(visible_seq_);
   return std::make_unique<DbIterator>(this, visible_seq_, segments_);
 }
 
 void DBImpl::ReleaseSnapshot(uint64_t seq) {
   std::unique_lock l(index_mu_);
-  index_.RemoveSnapshot(seq);
+  index_->RemoveSnapshot(seq);
 }
 
 std::optional<std::pair<std::string, IndexEntry>> DBImpl::LastAt(uint64_t snapshot) {
   std::shared_lock l(index_mu_);
-  return index_.LastAt(snapshot);
+  return index_->LastAt(snapshot);
 }
 
 void DBImpl::ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,
                     std::vector<std::pair<std::string, IndexEntry>>* out) {
   std::shared_lock l(index_mu_);
-  index_.ScanAt(after, inclusive, snapshot, n, out);
+  index_->ScanAt(after, inclusive, snapshot, n, out);
+}
+
+Status DBImpl::CheckpointBTree() {
+  // The tree is written under the shared index lock: writers wait to apply (readers go
+  // on), so the tree on disk is exactly the index at visible_seq_.
+  std::shared_lock l(index_mu_);
+  if (visible_seq_ == checkpoint_seq_.load()) return Status::Ok();  // Nothing new.
+  CheckpointInfo info;
+  info.seq = visible_seq_;
+  info.replay_from = active_->id;
+  info.replay_offset = applied_end_;
+  for (const auto& [id, seg] : segments_) {
+    info.segments.push_back(SegmentMeta{id, seg->total_bytes, seg->tomb_bytes});
+  }
+  // Every record the checkpoint reflects must be on disk before the checkpoint is.
+  LTS_RETURN_IF_ERROR(active_->file->Sync());
+  LTS_RETURN_IF_ERROR(btree_->Commit(info));
+  checkpoint_seq_ = info.seq;
+  bytes_since_checkpoint_ = 0;
+  ++checkpoints_written_;
+  return Status::Ok();
 }
 
 Status DBImpl::Checkpoint() {
   MutexLock c(&ckpt_mu_);
+  if (btree_ != nullptr) return CheckpointBTree();
   CheckpointInfo info;
   std::vector<std::pair<std::string, IndexEntry>> entries;
   SegmentPtr active;
@@ -569,8 +647,8 @@ Status DBImpl::Checkpoint() {
     for (const auto& [id, seg] : segments_) {
       info.segments.push_back(SegmentMeta{id, seg->total_bytes, seg->tomb_bytes});
     }
-    entries.reserve(index_.live_keys());
-    index_.ForEach([&](const std::string& k, const IndexEntry& e) { entries.emplace_back(k, e); });
+    entries.reserve(index_->live_keys());
+    index_->ForEach([&](const std::string& k, const IndexEntry& e) { entries.emplace_back(k, e); });
   }
   // Every record the checkpoint reflects must be on disk before the checkpoint is.
   LTS_RETURN_IF_ERROR(active->file->Sync());
@@ -638,6 +716,14 @@ Status VerifyStore(const Options& options, const std::string& dir, std::string* 
                          : "CORRUPT: " + s.ToString()) +
                  "\n";
       if (!s.ok()) fail(s);
+    } else if (name == kBTreeFileName) {
+      uint64_t keys = 0;
+      Status s = BTreeIndex::Verify(env, path, &keys);
+      // The index is derived: a damaged one is rebuilt at open, so it is no error here.
+      *report += name + ": " +
+                 (s.ok() ? std::to_string(keys) + " entries: ok"
+                         : "damaged (" + s.ToString() + "); Open rebuilds it from the log") +
+                 "\n";
     }
   }
   return first;
@@ -650,8 +736,20 @@ DbStats DBImpl::GetStats() {
     st.last_seq = last_seq_;
   }
   std::shared_lock l(index_mu_);
-  st.live_keys = index_.live_keys();
-  st.index_slots = index_.slots();
+  st.index = options_.index;
+  st.live_keys = index_->live_keys();
+  st.index_slots = index_->slots();
+  if (btree_ != nullptr) {
+    const BTreeStats b = btree_->GetStats();
+    st.btree_pages = b.pages;
+    st.btree_free_pages = b.free_pages;
+    st.btree_height = b.height;
+    st.btree_cache_bytes = b.cache_bytes;
+    st.btree_cache_capacity = b.cache_capacity;
+    st.btree_cache_hits = b.cache_hits;
+    st.btree_cache_misses = b.cache_misses;
+    st.btree_pages_written = b.pages_written;
+  }
   for (const auto& [id, seg] : segments_) {
     st.segments.push_back(
         SegmentStats{id, seg->total_bytes, seg->live_bytes, seg->tomb_bytes, seg == active_});
@@ -667,7 +765,7 @@ StatusOr<CompressionStats> DBImpl::MeasureCompression() {
   std::vector<std::pair<SegmentPtr, Location>> locs;
   {
     std::shared_lock l(index_mu_);
-    index_.ForEach([&](const std::string&, const IndexEntry& e) {
+    index_->ForEach([&](const std::string&, const IndexEntry& e) {
       locs.emplace_back(segments_[e.loc.segment], e.loc);
     });
   }

@@ -25,6 +25,8 @@
 #include "base/mutex.h"
 #include "kv/db.h"
 #include "kv/env.h"
+#include "kv/index/btree_index.h"
+#include "kv/index/index.h"
 #include "kv/index/index_snapshot.h"
 #include "kv/index/mem_index.h"
 
@@ -101,6 +103,15 @@ class DBImpl final : public DB {
     const GcMove* move;  // Non-null for a relocation.
   };
 
+  // Recovery from `info` (a checkpoint, or empty): replays the segments `*ids` (a torn
+  // tail is truncated, a segment with a torn header removed from `*ids`), drops entries
+  // of retired segments, and counts live bytes. Sets `*max_seq`.
+  Status ReplayLog(std::vector<uint32_t>* ids, const CheckpointInfo& info, uint64_t* max_seq);
+  Status LoadMemCheckpoint(const std::vector<uint64_t>& ckpts, CheckpointInfo* info);
+  Status CheckpointBTree();
+  // The index's sticky error (B+tree I/O or damage) becomes the store's.
+  Status IndexError();
+
   Status WriteInternal(Writer* w);
   // The leader's work for writers [first, last] of the queue. Without mu_.
   Status CommitGroup(const std::vector<Writer*>& group, uint64_t* seq);
@@ -129,7 +140,8 @@ class DBImpl final : public DB {
   bool closed_ GUARDED_BY(mu_) = false;
 
   mutable std::shared_mutex index_mu_;
-  MemIndex index_;
+  std::unique_ptr<Index> index_;
+  BTreeIndex* btree_ = nullptr;  // index_, if it is a B+tree.
   SegmentMap segments_;
   SegmentPtr active_;
   uint64_t visible_seq_ = 0;

@@ -27,7 +27,10 @@ class PosixFile final : public File {
   ~PosixFile() override { ::close(fd_); }
 
   Status Append(std::string_view data) override {
-    uint64_t offset = size_.load(std::memory_order_relaxed);
+    return WriteAt(size_.load(std::memory_order_relaxed), data);
+  }
+
+  Status WriteAt(uint64_t offset, std::string_view data) override {
     while (!data.empty()) {
       ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
       if (n < 0) {
@@ -36,7 +39,9 @@ class PosixFile final : public File {
       }
       data.remove_prefix(static_cast<size_t>(n));
       offset += static_cast<uint64_t>(n);
-      size_.store(offset, std::memory_order_release);
+      if (offset > size_.load(std::memory_order_relaxed)) {
+        size_.store(offset, std::memory_order_release);
+      }
     }
     return Status::Ok();
   }

@@ -20,7 +20,8 @@
 
 namespace lts::kv {
 
-// An open file that is appended to at its end and read at any offset.
+// An open file that is appended to at its end (or written at an offset) and read at
+// any offset.
 class File {
  public:
   virtual ~File() = default;
@@ -28,6 +29,9 @@ class File {
   // Appends `data` at the end of the file (one write(2) loop; no user-space buffer, so
   // Read() sees the bytes at once). kIOError names the file.
   virtual Status Append(std::string_view data) = 0;
+  // Writes `data` at `offset` (pwrite loop), growing the file if it ends there or
+  // beyond (the B+tree index's pages). Not to be mixed with Append() on one file.
+  virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   // Makes every appended byte durable (fdatasync). Blocks.
   virtual Status Sync() = 0;
   // Reads up to `n` bytes at `offset` into `*out` (shorter at the end of the file).

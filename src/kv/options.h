@@ -24,8 +24,9 @@ enum class SyncMode {
 };
 
 enum class IndexType {
-  kMemory,  // In-memory ordered map (kv/index/mem_index.h).
-  kBTree,   // On-disk paged B+tree: not built in this version (Open returns kNotSupported).
+  kMemory,  // In-memory ordered map (kv/index/mem_index.h): ~150 B of memory per key.
+  kBTree,   // On-disk paged B+tree (kv/index/btree_index.h) behind a bounded page cache;
+            // keys up to BTreeIndex::kMaxKeySize (1 KiB).
 };
 
 struct Options {
@@ -39,6 +40,8 @@ struct Options {
   SyncMode sync_mode = SyncMode::kSync;
   int sync_interval_ms = 1000;  // For kInterval.
   IndexType index = IndexType::kMemory;
+  // Page cache of the B+tree index (IndexType::kBTree), in bytes of decoded pages.
+  size_t btree_cache_bytes = 32u << 20;
 
   // A segment (log file) is sealed and a new one started past this many bytes.
   uint64_t segment_size = 64u << 20;

@@ -1,6 +1,7 @@
 // SIGKILL crash tests: `lts kv fill ... --sync` is killed at random moments (during
 // open, between commits, inside a commit, during GC and checkpoints); the store must
-// then hold every acknowledged commit and nothing that was never written.
+// then hold every acknowledged commit and nothing that was never written. A third of
+// the runs use the B+tree index.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -96,8 +97,9 @@ KillResult RunAndKill(const std::vector<std::string>& args, int kill_after_acks,
   return r;
 }
 
-std::map<std::string, std::string> ReadStore(const std::string& dir) {
+std::map<std::string, std::string> ReadStore(const std::string& dir, IndexType index) {
   Options o;
+  o.index = index;
   o.background_gc = false;
   o.checkpoint_on_close = false;
   std::map<std::string, std::string> out;
@@ -143,18 +145,22 @@ class CrashTest : public ::testing::Test {
         args.push_back(std::to_string(keys));
       }
       args.insert(args.end(), extra.begin(), extra.end());
+      // A third of the runs use the on-disk B+tree index (its commits at checkpoints).
+      const IndexType index = run % 3 == 2 ? IndexType::kBTree : IndexType::kMemory;
+      args.push_back("--index");
+      args.push_back(index == IndexType::kBTree ? "btree" : "memory");
       // Two kinds of kill points: after a random number of acknowledgements (between or
       // inside commits), or at a random time from the start (also during open).
       KillResult k = (rng() % 4 != 0) ? RunAndKill(args, static_cast<int>(rng() % max_acks), -1)
                                       : RunAndKill(args, -1, static_cast<int>(rng() % 20000));
       ack_kills += k.acked > 0;
       ASSERT_FALSE(k.exited) << "fill exited by itself in run " << run;
-      std::map<std::string, std::string> got = ReadStore(dir);
+      std::map<std::string, std::string> got = ReadStore(dir, index);
       // The commit in flight at the kill may or may not have become durable.
       const bool ok = got == Expected(k.acked, keys, kValueSize) ||
                       got == Expected(k.acked + 1, keys, kValueSize);
-      ASSERT_TRUE(ok) << "run " << run << ": " << k.acked << " acked, store has " << got.size()
-                      << " keys";
+      ASSERT_TRUE(ok) << "run " << run << (index == IndexType::kBTree ? " (B+tree)" : "") << ": "
+                      << k.acked << " acked, store has " << got.size() << " keys";
     }
     EXPECT_GT(ack_kills, runs / 2);
   }

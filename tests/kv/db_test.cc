@@ -21,9 +21,13 @@ namespace {
 
 using testing::Key;
 
-class DbTest : public testing::StoreTest {};
+// Every behaviour holds for both index kinds.
+class DbTest : public testing::StoreTest, public ::testing::WithParamInterface<IndexType> {
+ protected:
+  DbTest() { options_.index = GetParam(); }
+};
 
-TEST_F(DbTest, PutGetDeleteAndOverwrite) {
+TEST_P(DbTest, PutGetDeleteAndOverwrite) {
   Open();
   EXPECT_EQ("NOT_FOUND", Get("a"));
   ASSERT_OK(db_->Put("a", "1"));
@@ -39,7 +43,7 @@ TEST_F(DbTest, PutGetDeleteAndOverwrite) {
   EXPECT_EQ("NOT_FOUND", Get("b"));
 }
 
-TEST_F(DbTest, EmptyAndOversizedKeysAreRejected) {
+TEST_P(DbTest, EmptyAndOversizedKeysAreRejected) {
   Open();
   EXPECT_EQ(StatusCode::kInvalidArgument, db_->Put("", "v").code());
   EXPECT_EQ(StatusCode::kInvalidArgument, db_->Put(std::string(70000, 'k'), "v").code());
@@ -47,7 +51,7 @@ TEST_F(DbTest, EmptyAndOversizedKeysAreRejected) {
   EXPECT_EQ("", Get("k"));
 }
 
-TEST_F(DbTest, BatchIsAppliedInOrderAndSurvivesReopen) {
+TEST_P(DbTest, BatchIsAppliedInOrderAndSurvivesReopen) {
   Open();
   WriteBatch b;
   b.Put("x", "1");
@@ -62,7 +66,7 @@ TEST_F(DbTest, BatchIsAppliedInOrderAndSurvivesReopen) {
   EXPECT_EQ((std::map<std::string, std::string>{{"y", "4"}, {"z", "3"}}), Contents());
 }
 
-TEST_F(DbTest, IteratorIsOrderedAndSeeks) {
+TEST_P(DbTest, IteratorIsOrderedAndSeeks) {
   Open();
   for (int i = 9; i >= 0; --i) ASSERT_OK(db_->Put(Key(i * 2), std::to_string(i)));
   std::unique_ptr<Iterator> it = db_->NewIterator();
@@ -81,7 +85,7 @@ TEST_F(DbTest, IteratorIsOrderedAndSeeks) {
   EXPECT_FALSE(it->Valid());
 }
 
-TEST_F(DbTest, IteratorSeesTheSnapshotOfItsCreation) {
+TEST_P(DbTest, IteratorSeesTheSnapshotOfItsCreation) {
   Open();
   for (int i = 0; i < 300; ++i) ASSERT_OK(db_->Put(Key(i), "old" + std::to_string(i)));
   std::unique_ptr<Iterator> it = db_->NewIterator();
@@ -100,7 +104,7 @@ TEST_F(DbTest, IteratorSeesTheSnapshotOfItsCreation) {
   EXPECT_EQ("new", Get(Key(1)));
 }
 
-TEST_F(DbTest, DeletedKeysLeaveNothingBehindOnceNoSnapshotNeedsThem) {
+TEST_P(DbTest, DeletedKeysLeaveNothingBehindOnceNoSnapshotNeedsThem) {
   Open();
   for (int round = 0; round < 20; ++round) {
     WriteBatch b;
@@ -117,7 +121,7 @@ TEST_F(DbTest, DeletedKeysLeaveNothingBehindOnceNoSnapshotNeedsThem) {
   EXPECT_EQ(1000u, db_->GetStats().index_slots);
 }
 
-TEST_F(DbTest, ModelBasedRandomOperationsMatchAStdMapAcrossReopens) {
+TEST_P(DbTest, ModelBasedRandomOperationsMatchAStdMapAcrossReopens) {
   options_.segment_size = 8192;
   options_.sync_mode = SyncMode::kNone;
   const unsigned seed = std::random_device{}();
@@ -162,7 +166,7 @@ TEST_F(DbTest, ModelBasedRandomOperationsMatchAStdMapAcrossReopens) {
   EXPECT_EQ(model, Contents());
 }
 
-TEST_F(DbTest, ConcurrentWritersShareSyncsAndAllCommitsLand) {
+TEST_P(DbTest, ConcurrentWritersShareSyncsAndAllCommitsLand) {
   options_.sync_mode = SyncMode::kSync;
   Open();
   std::vector<std::thread> threads;
@@ -181,7 +185,7 @@ TEST_F(DbTest, ConcurrentWritersShareSyncsAndAllCommitsLand) {
   EXPECT_EQ(1600u, Contents().size());
 }
 
-TEST_F(DbTest, IntervalModeSyncsInTheBackground) {
+TEST_P(DbTest, IntervalModeSyncsInTheBackground) {
   options_.sync_mode = SyncMode::kInterval;
   options_.sync_interval_ms = 5;
   Open();
@@ -190,7 +194,7 @@ TEST_F(DbTest, IntervalModeSyncsInTheBackground) {
   EXPECT_EQ("1", Get("a"));
 }
 
-TEST_F(DbTest, SecondOpenFailsNamingTheHoldersPid) {
+TEST_P(DbTest, SecondOpenFailsNamingTheHoldersPid) {
   Open();
   StatusOr<std::unique_ptr<DB>> second = DB::Open(options_, dir_.path());
   ASSERT_FALSE(second.ok());
@@ -201,12 +205,19 @@ TEST_F(DbTest, SecondOpenFailsNamingTheHoldersPid) {
   ASSERT_OK(DB::Open(options_, dir_.path()).status());
 }
 
-TEST_F(DbTest, BTreeIndexIsNotSupported) {
-  options_.index = IndexType::kBTree;
-  EXPECT_EQ(StatusCode::kNotSupported, DB::Open(options_, dir_.path()).status().code());
+TEST_P(DbTest, KeysBeyondTheBTreeLimitAreRejectedOnlyWithTheBTree) {
+  Open();
+  const std::string key(2000, 'k');
+  if (GetParam() == IndexType::kBTree) {
+    EXPECT_EQ(StatusCode::kInvalidArgument, db_->Put(key, "v").code());
+  } else {
+    ASSERT_OK(db_->Put(key, "v"));
+  }
+  ASSERT_OK(db_->Put(std::string(1024, 'k'), "v"));
+  EXPECT_EQ("v", Get(std::string(1024, 'k')));
 }
 
-TEST_F(DbTest, TornTailAtEveryByteKeepsAPrefixOfBatches) {
+TEST_P(DbTest, TornTailAtEveryByteKeepsAPrefixOfBatches) {
   options_.checkpoint_on_close = false;
   Open();
   for (int i = 0; i < 5; ++i) {
@@ -239,7 +250,7 @@ TEST_F(DbTest, TornTailAtEveryByteKeepsAPrefixOfBatches) {
   }
 }
 
-TEST_F(DbTest, FlippedByteInTheTailIsTruncatedNeverInvented) {
+TEST_P(DbTest, FlippedByteInTheTailIsTruncatedNeverInvented) {
   options_.checkpoint_on_close = false;
   Open();
   for (int i = 0; i < 10; ++i) ASSERT_OK(db_->Put(Key(i), std::string(50, 'v')));
@@ -264,7 +275,7 @@ TEST_F(DbTest, FlippedByteInTheTailIsTruncatedNeverInvented) {
   }
 }
 
-TEST_F(DbTest, DamagedSealedSegmentIsReportedAsCorruption) {
+TEST_P(DbTest, DamagedSealedSegmentIsReportedAsCorruption) {
   options_.segment_size = 4096;
   options_.checkpoint_on_close = false;
   Open();
@@ -281,7 +292,7 @@ TEST_F(DbTest, DamagedSealedSegmentIsReportedAsCorruption) {
   EXPECT_NE(std::string::npos, db.status().message().find("seg-0000000001.log"));
 }
 
-TEST_F(DbTest, VerifyChecksEveryRecordAndNamesTheDamagedFile) {
+TEST_P(DbTest, VerifyChecksEveryRecordAndNamesTheDamagedFile) {
   options_.segment_size = 4096;
   Open();
   for (int i = 0; i < 100; ++i) ASSERT_OK(db_->Put(Key(i), std::string(100, 'v')));
@@ -290,7 +301,9 @@ TEST_F(DbTest, VerifyChecksEveryRecordAndNamesTheDamagedFile) {
   std::string report;
   ASSERT_OK(VerifyStore(options_, dir_.path(), &report));
   EXPECT_NE(std::string::npos, report.find("seg-0000000001.log: ")) << report;
-  EXPECT_NE(std::string::npos, report.find("ckpt-")) << report;
+  EXPECT_NE(std::string::npos,
+            report.find(GetParam() == IndexType::kBTree ? "index.btree: 100 entries: ok" : "ckpt-"))
+      << report;
   const std::string seg = dir_.Join("seg-0000000002.log");
   ASSERT_OK_AND_ASSIGN(std::string data, Env::Default()->ReadFile(seg));
   data[100] = static_cast<char>(data[100] ^ 1);
@@ -332,20 +345,20 @@ class DbFaultTest : public DbTest {
   testing::FaultInjectionEnv env_;
 };
 
-TEST_F(DbFaultTest, SyncModeKeepsEveryAcknowledgedWrite) {
+TEST_P(DbFaultTest, SyncModeKeepsEveryAcknowledgedWrite) {
   std::map<std::string, std::string> got = WriteThenCrash(SyncMode::kSync);
   ASSERT_EQ(300u, got.size());
   for (int i = 0; i < 300; ++i) EXPECT_EQ(std::to_string(i), got[Key(i)]);
 }
 
-TEST_F(DbFaultTest, NoneModeLosesOnlyASuffixOnPowerLoss) {
+TEST_P(DbFaultTest, NoneModeLosesOnlyASuffixOnPowerLoss) {
   std::map<std::string, std::string> got = WriteThenCrash(SyncMode::kNone);
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(std::to_string(i), got[Key(static_cast<int>(i))]) << "not a prefix";
   }
 }
 
-TEST_F(DbFaultTest, IntervalModeMakesWritesDurableWithoutACommitSync) {
+TEST_P(DbFaultTest, IntervalModeMakesWritesDurableWithoutACommitSync) {
   options_.sync_mode = SyncMode::kInterval;
   options_.sync_interval_ms = 5;
   Open();
@@ -360,7 +373,7 @@ TEST_F(DbFaultTest, IntervalModeMakesWritesDurableWithoutACommitSync) {
   EXPECT_EQ("1", Get("a"));
 }
 
-TEST_F(DbFaultTest, FailedWriteIsStickyAndRecoveryKeepsThePrefix) {
+TEST_P(DbFaultTest, FailedWriteIsStickyAndRecoveryKeepsThePrefix) {
   Open();
   for (int i = 0; i < 10; ++i) ASSERT_OK(db_->Put(Key(i), "v"));
   env_.FailNthAppend(1);
@@ -374,7 +387,7 @@ TEST_F(DbFaultTest, FailedWriteIsStickyAndRecoveryKeepsThePrefix) {
   EXPECT_EQ(11u, Contents().size());
 }
 
-TEST_F(DbFaultTest, FailedSyncFailsTheCommit) {
+TEST_P(DbFaultTest, FailedSyncFailsTheCommit) {
   Open();
   ASSERT_OK(db_->Put("a", "1"));
   env_.FailNthSync(1);
@@ -383,6 +396,15 @@ TEST_F(DbFaultTest, FailedSyncFailsTheCommit) {
   Open();
   EXPECT_EQ("1", Get("a"));
 }
+
+std::string IndexName(const ::testing::TestParamInfo<IndexType>& info) {
+  return info.param == IndexType::kBTree ? "BTree" : "Memory";
+}
+
+INSTANTIATE_TEST_SUITE_P(Index, DbTest, ::testing::Values(IndexType::kMemory, IndexType::kBTree),
+                         IndexName);
+INSTANTIATE_TEST_SUITE_P(Index, DbFaultTest,
+                         ::testing::Values(IndexType::kMemory, IndexType::kBTree), IndexName);
 
 }  // namespace
 }  // namespace lts::kv

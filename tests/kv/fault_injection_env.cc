@@ -16,6 +16,10 @@ class FaultFile final : public File {
     }
     return base_->Append(data);
   }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    if (!env_->active()) return Status::Ok();
+    return base_->WriteAt(offset, data);
+  }
   Status Sync() override {
     if (!env_->active()) return Status::Ok();
     if (env_->ShouldFailSync())

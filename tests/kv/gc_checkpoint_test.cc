@@ -21,9 +21,9 @@ namespace {
 
 using testing::Key;
 
-class GcTest : public testing::StoreTest {
+class GcTestBase : public testing::StoreTest {
  protected:
-  GcTest() {
+  GcTestBase() {
     options_.background_gc = false;
     options_.segment_size = 16384;
     options_.checkpoint_every_bytes = 0;
@@ -58,7 +58,17 @@ class GcTest : public testing::StoreTest {
   }
 };
 
-TEST_F(GcTest, SparseSegmentsAreCompactedAndDataSurvives) {
+// The GC and checkpoint behaviours hold for both index kinds.
+class GcTest : public GcTestBase, public ::testing::WithParamInterface<IndexType> {
+ protected:
+  GcTest() { options_.index = GetParam(); }
+};
+
+std::string IndexName(const ::testing::TestParamInfo<IndexType>& info) {
+  return info.param == IndexType::kBTree ? "BTree" : "Memory";
+}
+
+TEST_P(GcTest, SparseSegmentsAreCompactedAndDataSurvives) {
   Open();
   std::map<std::string, std::string> model = FillAndDeleteMost(1000);
   const size_t before = SegmentFiles(dir_.path());
@@ -90,7 +100,7 @@ TEST_F(GcTest, SparseSegmentsAreCompactedAndDataSurvives) {
   EXPECT_EQ(model, Contents());
 }
 
-TEST_F(GcTest, IteratorKeepsReadingSegmentsThatGcRetires) {
+TEST_P(GcTest, IteratorKeepsReadingSegmentsThatGcRetires) {
   Open();
   for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), "old" + std::string(100, 'o')));
   std::unique_ptr<Iterator> it = db_->NewIterator();
@@ -107,7 +117,7 @@ TEST_F(GcTest, IteratorKeepsReadingSegmentsThatGcRetires) {
   EXPECT_EQ("new", Get(Key(7)));
 }
 
-TEST_F(GcTest, FullyDeadSegmentsAreDroppedWithoutCopying) {
+TEST_P(GcTest, FullyDeadSegmentsAreDroppedWithoutCopying) {
   Open();
   for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), std::string(100, 'v')));
   for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Delete(Key(i)));
@@ -118,7 +128,7 @@ TEST_F(GcTest, FullyDeadSegmentsAreDroppedWithoutCopying) {
   EXPECT_TRUE(Contents().empty());
 }
 
-TEST_F(GcTest, BackgroundGcRunsWhileWritersAndReadersContinue) {
+TEST_P(GcTest, BackgroundGcRunsWhileWritersAndReadersContinue) {
   options_.background_gc = true;
   options_.gc_interval_ms = 1;
   Open();
@@ -144,7 +154,7 @@ TEST_F(GcTest, BackgroundGcRunsWhileWritersAndReadersContinue) {
   EXPECT_EQ(model, Contents());
 }
 
-TEST_F(GcTest, CheckpointBoundsTheReplay) {
+TEST_P(GcTest, CheckpointBoundsTheReplay) {
   options_.checkpoint_on_close = false;
   Open();
   for (int i = 0; i < 500; ++i) ASSERT_OK(db_->Put(Key(i), "v"));
@@ -158,7 +168,7 @@ TEST_F(GcTest, CheckpointBoundsTheReplay) {
   EXPECT_EQ(510u, Contents().size());
 }
 
-TEST_F(GcTest, DamagedCheckpointFallsBackToTheOlderOneThenToAFullReplay) {
+TEST_F(GcTestBase, DamagedCheckpointFallsBackToTheOlderOneThenToAFullReplay) {
   options_.checkpoints_to_keep = 2;
   Open();
   for (int i = 0; i < 100; ++i) ASSERT_OK(db_->Put(Key(i), "a"));
@@ -195,7 +205,7 @@ TEST_F(GcTest, DamagedCheckpointFallsBackToTheOlderOneThenToAFullReplay) {
   EXPECT_EQ(model, Contents());
 }
 
-TEST_F(GcTest, RetiredSegmentsGoToBakPrunedByCountAndAge) {
+TEST_P(GcTest, RetiredSegmentsGoToBakPrunedByCountAndAge) {
   options_.bak_max_files = 3;
   FakeClock clock;
   clock.SetNowMicros(int64_t{4000000000} * 1000000);  // Far after every file's mtime.
@@ -214,7 +224,7 @@ TEST_F(GcTest, RetiredSegmentsGoToBakPrunedByCountAndAge) {
   EXPECT_EQ(0u, SegmentFiles(dir_.Join("bak")));
 }
 
-TEST_F(GcTest, RetainMinSegmentsKeepsDeadSegments) {
+TEST_P(GcTest, RetainMinSegmentsKeepsDeadSegments) {
   options_.retain_min_segments = 1000;
   Open();
   FillAndDeleteMost(1000);
@@ -223,7 +233,7 @@ TEST_F(GcTest, RetainMinSegmentsKeepsDeadSegments) {
   EXPECT_EQ(before, SegmentFiles(dir_.path()));
 }
 
-class CompressionTest : public GcTest, public ::testing::WithParamInterface<txlog::Codec> {};
+class CompressionTest : public GcTestBase, public ::testing::WithParamInterface<txlog::Codec> {};
 
 TEST_P(CompressionTest, CompressibleValuesShrinkAndRoundTrip) {
   options_.compression = GetParam();
@@ -251,9 +261,11 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CompressionTest,
 
 // --- Crashes during GC and checkpoints ---------------------------------------------
 
-class GcCrashTest : public GcTest, public ::testing::WithParamInterface<int> {
+class GcCrashTest : public GcTestBase,
+                    public ::testing::WithParamInterface<std::tuple<IndexType, int>> {
  protected:
   GcCrashTest() {
+    options_.index = std::get<0>(GetParam());
     options_.env = &env_;
     options_.sync_mode = SyncMode::kSync;
   }
@@ -265,7 +277,8 @@ class GcCrashTest : public GcTest, public ::testing::WithParamInterface<int> {
 // possible crash point: the n-th one after the start of Compact() is the last to reach
 // the disk. The store must come back with exactly the committed contents.
 TEST_P(GcCrashTest, CrashAtAnyPointOfCompactionLosesNothing) {
-  options_.bak_max_files = GetParam() % 2;
+  const int sync_point = std::get<1>(GetParam());
+  options_.bak_max_files = sync_point % 2;
   Open();
   std::map<std::string, std::string> model = FillAndDeleteMost(600);
   ASSERT_OK(db_->Checkpoint());
@@ -273,7 +286,7 @@ TEST_P(GcCrashTest, CrashAtAnyPointOfCompactionLosesNothing) {
     ASSERT_OK(db_->Put(Key(i), "late"));
     model[Key(i)] = "late";
   }
-  env_.FailNthSync(GetParam());  // The failing sync is where the "power" goes.
+  env_.FailNthSync(sync_point);  // The failing sync is where the "power" goes.
   Status s = db_->Compact();
   env_.SetActive(false);
   db_.reset();
@@ -281,13 +294,18 @@ TEST_P(GcCrashTest, CrashAtAnyPointOfCompactionLosesNothing) {
   env_.SetActive(true);
   env_.FailNthSync(0);
   Open();
-  EXPECT_EQ(model, Contents()) << "crash at sync " << GetParam() << ", compact: " << s.ToString();
+  EXPECT_EQ(model, Contents()) << "crash at sync " << sync_point << ", compact: " << s.ToString();
   ASSERT_OK(db_->Compact());
   Reopen();
   EXPECT_EQ(model, Contents());
 }
 
-INSTANTIATE_TEST_SUITE_P(SyncPoints, GcCrashTest, ::testing::Range(1, 40, 3));
+INSTANTIATE_TEST_SUITE_P(Index, GcTest, ::testing::Values(IndexType::kMemory, IndexType::kBTree),
+                         IndexName);
+INSTANTIATE_TEST_SUITE_P(SyncPoints, GcCrashTest,
+                         ::testing::Combine(::testing::Values(IndexType::kMemory,
+                                                              IndexType::kBTree),
+                                            ::testing::Range(1, 40, 3)));
 
 }  // namespace
 }  // namespace lts::kv

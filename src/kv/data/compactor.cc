@@ -108,13 +108,13 @@ Status DBImpl::CollectMoves(const SegmentPtr& victim, bool victim_is_oldest,
 }
 
 bool DBImpl::StillNeeded(const GcMove& mv) const {
-  const IndexEntry* cur = index_.FindNewest(mv.key);
+  const std::optional<IndexEntry> cur = index_->FindNewest(mv.key);
   if (mv.type == RecordType::kPut) {
-    return cur != nullptr && !cur->deleted && cur->version == mv.version && cur->loc == mv.from;
+    return cur && !cur->deleted && cur->version == mv.version && cur->loc == mv.from;
   }
   // A deletion is needed while no newer value of its key exists (an older one may still
   // sit in an older segment).
-  return !(cur != nullptr && cur->version > mv.version);
+  return !(cur && cur->version > mv.version);
 }
 
 Status DBImpl::RetireSegment(const SegmentPtr& seg) {

@@ -58,9 +58,10 @@ bool MemIndex::Relocate(std::string_view key, uint64_t version, const Location& 
   return true;
 }
 
-const IndexEntry* MemIndex::FindNewest(std::string_view key) const {
+std::optional<IndexEntry> MemIndex::FindNewest(std::string_view key) {
   auto it = map_.find(key);
-  return it == map_.end() ? nullptr : &it->second.cur;
+  if (it == map_.end()) return std::nullopt;
+  return it->second.cur;
 }
 
 const IndexEntry* MemIndex::VisibleAt(const Slot& slot, uint64_t snapshot) const {
@@ -78,7 +79,7 @@ const IndexEntry* MemIndex::VisibleAt(const Slot& slot, uint64_t snapshot) const
   return (e == nullptr || e->deleted) ? nullptr : e;
 }
 
-std::optional<IndexEntry> MemIndex::FindAt(std::string_view key, uint64_t snapshot) const {
+std::optional<IndexEntry> MemIndex::FindAt(std::string_view key, uint64_t snapshot) {
   auto it = map_.find(key);
   if (it == map_.end()) return std::nullopt;
   const IndexEntry* e = VisibleAt(it->second, snapshot);
@@ -87,7 +88,7 @@ std::optional<IndexEntry> MemIndex::FindAt(std::string_view key, uint64_t snapsh
 }
 
 void MemIndex::ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,
-                      std::vector<std::pair<std::string, IndexEntry>>* out) const {
+                      std::vector<std::pair<std::string, IndexEntry>>* out) {
   auto it = inclusive ? map_.lower_bound(after) : map_.upper_bound(after);
   for (; it != map_.end() && n > 0; ++it) {
     const IndexEntry* e = VisibleAt(it->second, snapshot);
@@ -97,7 +98,7 @@ void MemIndex::ScanAt(std::string_view after, bool inclusive, uint64_t snapshot,
   }
 }
 
-std::optional<std::pair<std::string, IndexEntry>> MemIndex::LastAt(uint64_t snapshot) const {
+std::optional<std::pair<std::string, IndexEntry>> MemIndex::LastAt(uint64_t snapshot) {
   for (auto it = map_.rbegin(); it != map_.rend(); ++it) {
     if (const IndexEntry* e = VisibleAt(it->second, snapshot)) return std::make_pair(it->first, *e);
   }
@@ -151,7 +152,7 @@ void MemIndex::AppendSorted(std::string key, const IndexEntry& e) {
   ++live_keys_;
 }
 
-void MemIndex::ForEach(const std::function<void(const std::string&, const IndexEntry&)>& fn) const {
+void MemIndex::ForEach(const std::function<void(const std::string&, const IndexEntry&)>& fn) {
   for (const auto& [key, slot] : map_) {
     if (!slot.cur.deleted) fn(key, slot.cur);
   }

@@ -23,23 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "kv/index/index.h"
+
 namespace lts::kv {
 
-// Where a record lives: segment file, byte offset, encoded size.
-struct Location {
-  uint32_t segment = 0;
-  uint32_t size = 0;
-  uint64_t offset = 0;
-  friend bool operator==(const Location&, const Location&) = default;
-};
-
-struct IndexEntry {
-  uint64_t version = 0;  // Seq of the write that produced this value (or deletion).
-  Location loc;
-  bool deleted = false;
-};
-
-class MemIndex {
+class MemIndex final : public Index {
  public:
   MemIndex() = default;
   MemIndex(const MemIndex&) = delete;
@@ -47,46 +35,28 @@ class MemIndex {
   MemIndex(MemIndex&&) = default;
   MemIndex& operator=(MemIndex&&) = default;
 
-  // Makes `e` the newest version of `key`. Returns the previous newest version if it
-  // was a live value (for the per-segment live-bytes accounting).
-  std::optional<IndexEntry> Apply(std::string_view key, const IndexEntry& e);
-
-  // Moves the newest version of `key` from `from` to `to` if it is still `version` at
-  // `from` (GC relocation; a concurrent overwrite wins). Returns whether it moved.
-  bool Relocate(std::string_view key, uint64_t version, const Location& from, const Location& to);
-
-  // The newest version of `key`, deleted ones included (nullptr if no slot).
-  const IndexEntry* FindNewest(std::string_view key) const;
-  // The live value of `key` visible at `snapshot` (a seq), if any.
-  std::optional<IndexEntry> FindAt(std::string_view key, uint64_t snapshot) const;
-
-  // Appends to `*out` up to `n` live entries visible at `snapshot` with key > `after`
-  // (or >= when `inclusive`), in key order.
+  // Index (kv/index/index.h).
+  std::optional<IndexEntry> Apply(std::string_view key, const IndexEntry& e) override;
+  bool Relocate(std::string_view key, uint64_t version, const Location& from,
+                const Location& to) override;
+  std::optional<IndexEntry> FindNewest(std::string_view key) override;
+  std::optional<IndexEntry> FindAt(std::string_view key, uint64_t snapshot) override;
   void ScanAt(std::string_view after, bool inclusive, uint64_t snapshot, size_t n,
-              std::vector<std::pair<std::string, IndexEntry>>* out) const;
-
-  // The last live entry visible at `snapshot`, if any.
-  std::optional<std::pair<std::string, IndexEntry>> LastAt(uint64_t snapshot) const;
-
-  void AddSnapshot(uint64_t seq);
-  void RemoveSnapshot(uint64_t seq);
-
-  // Recovery mode: deletions keep a slot so that version comparisons see them.
-  void set_keep_tombstones(bool keep) { keep_tombstones_ = keep; }
-  // Drops every deleted slot (the end of recovery).
-  void DropTombstones();
-  // Removes the live entries for which `pred` holds (entries of vanished segments).
-  size_t EraseIf(const std::function<bool(const IndexEntry&)>& pred);
+              std::vector<std::pair<std::string, IndexEntry>>* out) override;
+  std::optional<std::pair<std::string, IndexEntry>> LastAt(uint64_t snapshot) override;
+  void AddSnapshot(uint64_t seq) override;
+  void RemoveSnapshot(uint64_t seq) override;
+  void set_keep_tombstones(bool keep) override { keep_tombstones_ = keep; }
+  void DropTombstones() override;
+  size_t EraseIf(const std::function<bool(const IndexEntry&)>& pred) override;
+  void ForEach(const std::function<void(const std::string&, const IndexEntry&)>& fn) override;
+  size_t live_keys() const override { return live_keys_; }
+  size_t slots() const override { return map_.size(); }
+  Status status() const override { return Status::Ok(); }
 
   // Bulk load: adds a live entry whose key sorts after every key present (checkpoint
   // load). REQUIRES: no snapshot, keys strictly increasing.
   void AppendSorted(std::string key, const IndexEntry& e);
-
-  // Calls `fn` for every live newest entry in key order.
-  void ForEach(const std::function<void(const std::string&, const IndexEntry&)>& fn) const;
-
-  size_t live_keys() const { return live_keys_; }
-  size_t slots() const { return map_.size(); }
 
  private:
   struct Slot {
