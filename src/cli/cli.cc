@@ -25,10 +25,6 @@ constexpr PlannedCommand kPlanned[] = {
      "node group, retries, reschedules cron and repeat jobs, and re-dispatches the jobs of a "
      "TaskTracker that died.",
      "the JobTracker node"},
-    {"tasktracker",
-     "Run a TaskTracker: executes jobs of its node group on a thread pool (C++ JobRunner or "
-     "the built-in shell runner) and reports results and business logs.",
-     "the TaskTracker node"},
     {"admin",
      "Run the Admin web console and HTTP API (nodes, job queues, pause/resume, "
      "trigger now, terminate, logs, charts).",
@@ -75,6 +71,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddCronCommand(&app, &ctx);
   AddNodesCommand(&app, &ctx);
   AddKvCommand(&app, &ctx);
+  AddTaskTrackerCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -21,5 +21,6 @@ struct CommandContext {
 void AddCronCommand(CLI::App* app, CommandContext* ctx);
 void AddNodesCommand(CLI::App* app, CommandContext* ctx);
 void AddKvCommand(CLI::App* app, CommandContext* ctx);
+void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli

@@ -1,0 +1,331 @@
+// The TaskTracker node against a TestJobTracker: capacity reports, pushes, results with
+// piggy-backed jobs, JOB_ASK, TERMINATE_JOB, timeouts, FailStores while the JobTracker
+// is down, a restarted TaskTracker, a dead sibling's FailStore, business log order.
+
+#include "lts/task_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+
+#include "test_jobtracker.h"
+#include "testing/temp_dir.h"
+#include "testing/test_env.h"
+
+namespace lts {
+namespace {
+
+using namespace std::chrono_literals;
+using lts::testing::WaitFor;
+using tasktracker::testing::MakeJobMeta;
+using tasktracker::testing::TestJobTracker;
+
+constexpr auto kWait = 20s;
+
+// A runner whose behaviour the test gives as a function.
+class FnRunner : public JobRunner {
+ public:
+  using Fn = std::function<JobRunResult(JobContext&)>;
+  explicit FnRunner(Fn fn, std::atomic<int>* interrupts)
+      : fn_(std::move(fn)), interrupts_(interrupts) {}
+  JobRunResult Run(JobContext& ctx) override { return fn_(ctx); }
+  void Interrupt() override { ++*interrupts_; }
+
+ private:
+  Fn fn_;
+  std::atomic<int>* interrupts_;
+};
+
+class TaskTrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(jt_.Start().ok()); }
+  void TearDown() override {
+    release_ = true;
+    if (tracker_) tracker_->Stop();
+  }
+
+  TaskTracker::Options MakeOptions(int threads = 2) {
+    TaskTracker::Options options;
+    options.jobtrackers = {jt_.address()};
+    options.node_group = "test_group";
+    options.identity = "tt-1";
+    options.work_threads = threads;
+    options.data_dir = dir_.path();
+    options.heartbeat_interval_ms = 100;
+    options.fail_store_retry_ms = 100;
+    options.stop_grace_ms = 5000;
+    return options;
+  }
+
+  // Jobs run `fn`; by default they succeed at once.
+  std::unique_ptr<TaskTracker> MakeTracker(TaskTracker::Options options) {
+    return std::make_unique<TaskTracker>(options, [this](const Job&) {
+      return std::make_unique<FnRunner>(
+          [this](JobContext& ctx) {
+            std::function<JobRunResult(JobContext&)> fn;
+            {
+              std::lock_guard lock(fn_mu_);
+              fn = fn_;
+            }
+            return fn ? fn(ctx) : JobRunResult{JobAction::kExecuteSuccess, "ok"};
+          },
+          &interrupts_);
+    });
+  }
+
+  void StartTracker(TaskTracker::Options options) {
+    tracker_ = MakeTracker(options);
+    ASSERT_TRUE(tracker_->Start().ok());
+    ASSERT_TRUE(WaitFor([&] { return tracker_->connected() && jt_.connections() > 0; }, kWait));
+  }
+
+  void SetRunner(std::function<JobRunResult(JobContext&)> fn) {
+    std::lock_guard lock(fn_mu_);
+    fn_ = std::move(fn);
+  }
+
+  // A runner that waits until the test releases it (or it is interrupted).
+  void BlockRuns() {
+    SetRunner([this](JobContext& ctx) {
+      ++started_;
+      while (!release_ && !ctx.interrupted()) std::this_thread::sleep_for(1ms);
+      return ctx.interrupted() ? JobRunResult{JobAction::kExecuteLater, "interrupted"}
+                               : JobRunResult{JobAction::kExecuteSuccess, "released"};
+    });
+  }
+
+  std::optional<protocol::RunResult> ResultOf(const std::string& job_id) {
+    for (auto& r : jt_.Results()) {
+      if (r.job_id == job_id) return r;
+    }
+    return std::nullopt;
+  }
+  bool HasResult(const std::string& job_id) { return ResultOf(job_id).has_value(); }
+
+  // Starts the TaskTracker, runs `job_id` on it, and lets the run end while the
+  // JobTracker is down (so its result can only go to the FailStore).
+  void FinishWhileTheJobTrackerIsDown(const std::string& job_id) {
+    BlockRuns();
+    StartTracker(MakeOptions(2));
+    ASSERT_TRUE(jt_.Push({MakeJobMeta(job_id, "test_group")}).ok());
+    ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+    jt_.Stop();
+    ASSERT_TRUE(WaitFor([&] { return !tracker_->connected(); }, kWait));
+    release_ = true;
+    ASSERT_TRUE(WaitFor([&] { return tracker_->running_jobs().empty(); }, kWait));
+  }
+
+  lts::testing::TempDir dir_;
+  TestJobTracker jt_;
+  std::unique_ptr<TaskTracker> tracker_;
+  std::mutex fn_mu_;
+  std::function<JobRunResult(JobContext&)> fn_;
+  std::atomic<bool> release_{false};
+  std::atomic<int> started_{0};
+  std::atomic<int> interrupts_{0};
+};
+
+TEST_F(TaskTrackerTest, ReportsItsFreeThreadsWhenItConnects) {
+  StartTracker(MakeOptions(3));
+  ASSERT_TRUE(WaitFor([&] { return !jt_.Pulls().empty(); }, kWait));
+  protocol::PullRequest pull = jt_.Pulls().front();
+  EXPECT_EQ("tt-1", pull.identity);
+  EXPECT_EQ("test_group", pull.node_group);
+  EXPECT_EQ(3, pull.free_threads);
+  EXPECT_GT(pull.seq, 0);
+}
+
+TEST_F(TaskTrackerTest, HeartbeatsListRunningJobsAndSeqIncreases) {
+  BlockRuns();
+  StartTracker(MakeOptions(2));
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("J1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (auto& beat : jt_.Heartbeats()) {
+          if (beat.running == std::vector<std::string>{"J1"} && beat.free_threads == 1) {
+            return true;
+          }
+        }
+        return false;
+      },
+      kWait));
+  std::vector<protocol::HeartbeatRequest> beats = jt_.Heartbeats();
+  EXPECT_EQ("TASK_TRACKER", beats.back().node_type);
+  for (size_t i = 1; i < beats.size(); ++i) EXPECT_LT(beats[i - 1].seq, beats[i].seq);
+}
+
+TEST_F(TaskTrackerTest, PushesBeyondTheFreeThreadsAreRejected) {
+  BlockRuns();
+  StartTracker(MakeOptions(2));
+  StatusOr<protocol::PushResponse> push =
+      jt_.Push({MakeJobMeta("A", "test_group"), MakeJobMeta("B", "test_group"),
+                MakeJobMeta("C", "test_group"), MakeJobMeta("D", "test_group")});
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  EXPECT_EQ((std::vector<std::string>{"C", "D"}), push->rejected);
+  ASSERT_TRUE(WaitFor([&] { return started_ == 2; }, kWait));
+  EXPECT_EQ(0, tracker_->free_threads());
+  release_ = true;
+  ASSERT_TRUE(WaitFor([&] { return HasResult("A") && HasResult("B"); }, kWait));
+  EXPECT_FALSE(HasResult("C"));
+  protocol::RunResult a = *ResultOf("A");
+  EXPECT_EQ(JobAction::kExecuteSuccess, a.action);
+  EXPECT_EQ("released", a.message);
+  EXPECT_EQ(7, a.epoch);
+  EXPECT_FALSE(a.resend);
+  EXPECT_GT(jt_.Completions().back().free_threads, 0);
+}
+
+TEST_F(TaskTrackerTest, JobsThatComeWithTheCompletionResponseRunToo) {
+  StartTracker(MakeOptions(2));
+  jt_.PiggyBackOnNextCompletion({MakeJobMeta("P1", "test_group")});
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("J1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return HasResult("J1") && HasResult("P1"); }, kWait));
+  EXPECT_EQ(JobAction::kExecuteSuccess, ResultOf("P1")->action);
+}
+
+TEST_F(TaskTrackerTest, AskAnswersWhichJobsAreNotRunning) {
+  BlockRuns();
+  StartTracker(MakeOptions(2));
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("R1", "test_group")}).ok());
+  StatusOr<protocol::AskResponse> ask = jt_.Ask({"R1", "X9"});
+  ASSERT_TRUE(ask.ok());
+  EXPECT_EQ((std::vector<std::string>{"X9"}), ask->not_running);
+  release_ = true;
+  ASSERT_TRUE(WaitFor([&] { return HasResult("R1"); }, kWait));
+  ask = jt_.Ask({"R1"});
+  ASSERT_TRUE(ask.ok());
+  EXPECT_EQ((std::vector<std::string>{"R1"}), ask->not_running);
+}
+
+TEST_F(TaskTrackerTest, TerminateInterruptsTheRun) {
+  BlockRuns();
+  StartTracker(MakeOptions(2));
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("T1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+  StatusOr<protocol::TerminateResponse> t = jt_.Terminate("T1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->found);
+  ASSERT_TRUE(WaitFor([&] { return HasResult("T1"); }, kWait));
+  protocol::RunResult r = *ResultOf("T1");
+  EXPECT_TRUE(r.terminated);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(JobAction::kExecuteLater, r.action);  // As the runner returned.
+  EXPECT_EQ(1, interrupts_.load());
+  StatusOr<protocol::TerminateResponse> again = jt_.Terminate("T1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->found);
+}
+
+TEST_F(TaskTrackerTest, TimeoutTerminatesTheRunAsTimedOut) {
+  BlockRuns();
+  StartTracker(MakeOptions(2));
+  protocol::JobMeta meta = MakeJobMeta("TO", "test_group");
+  meta.job.timeout_seconds = 1;
+  ASSERT_TRUE(jt_.Push({meta}).ok());
+  ASSERT_TRUE(WaitFor([&] { return HasResult("TO"); }, kWait));
+  protocol::RunResult r = *ResultOf("TO");
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(JobAction::kExecuteException, r.action);
+  EXPECT_EQ("timed out after 1 s", r.message);
+}
+
+TEST_F(TaskTrackerTest, AnExceptionFromTheRunnerIsExecuteException) {
+  SetRunner([](JobContext&) -> JobRunResult { throw std::runtime_error("boom"); });
+  StartTracker(MakeOptions(2));
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("E1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return HasResult("E1"); }, kWait));
+  EXPECT_EQ(JobAction::kExecuteException, ResultOf("E1")->action);
+  EXPECT_EQ("boom", ResultOf("E1")->message);
+}
+
+TEST_F(TaskTrackerTest, BizLogLinesArriveBeforeTheResult) {
+  SetRunner([](JobContext& ctx) {
+    ctx.biz_logger().Debug("dropped: below INFO");
+    ctx.biz_logger().Info("step 1");
+    ctx.biz_logger().Warn("step 2");
+    return JobRunResult{JobAction::kExecuteSuccess, "ok"};
+  });
+  StartTracker(MakeOptions(2));
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("L1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return HasResult("L1"); }, kWait));
+  std::vector<std::string> events;
+  for (auto& e : jt_.Events()) {
+    if (e.find(":L1") != std::string::npos) events.push_back(e);
+  }
+  EXPECT_EQ((std::vector<std::string>{"biz:L1", "biz:L1", "result:L1"}), events);
+  std::vector<protocol::BizLogLine> lines = jt_.BizLines();
+  ASSERT_EQ(2u, lines.size());
+  EXPECT_EQ("step 1", lines[0].message);
+  EXPECT_EQ(1, lines[0].level);
+  EXPECT_EQ("task-L1", lines[0].task_id);
+  EXPECT_EQ("test_group", lines[0].node_group);
+  EXPECT_EQ(2, lines[1].level);
+}
+
+TEST_F(TaskTrackerTest, ResultIsKeptWhileTheJobTrackerIsDownAndResentWhenItIsBack) {
+  ASSERT_NO_FATAL_FAILURE(FinishWhileTheJobTrackerIsDown("F1"));
+  ASSERT_TRUE(jt_.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return HasResult("F1"); }, kWait));
+  protocol::RunResult r = *ResultOf("F1");
+  EXPECT_TRUE(r.resend);
+  EXPECT_EQ(JobAction::kExecuteSuccess, r.action);
+}
+
+TEST_F(TaskTrackerTest, ARestartedTaskTrackerResendsWhatItsFailStoreHolds) {
+  ASSERT_NO_FATAL_FAILURE(FinishWhileTheJobTrackerIsDown("S1"));
+  tracker_->Stop();  // The result is in the FailStore now.
+  tracker_.reset();
+  ASSERT_TRUE(jt_.Start().ok());
+  StartTracker(MakeOptions(2));  // Same identity, same data dir.
+  ASSERT_TRUE(WaitFor([&] { return HasResult("S1"); }, kWait));
+  EXPECT_TRUE(ResultOf("S1")->resend);
+}
+
+TEST_F(TaskTrackerTest, ADeadSiblingsFailStoreIsTakenOver) {
+  ASSERT_NO_FATAL_FAILURE(FinishWhileTheJobTrackerIsDown("D1"));
+  tracker_->Stop();
+  tracker_.reset();
+  ASSERT_TRUE(jt_.Start().ok());
+  TaskTracker::Options options = MakeOptions(2);
+  options.identity = "tt-2";  // Another TaskTracker of the group.
+  StartTracker(options);
+  ASSERT_TRUE(WaitFor([&] { return HasResult("D1"); }, kWait));
+  EXPECT_TRUE(ResultOf("D1")->resend);
+}
+
+TEST_F(TaskTrackerTest, StopInterruptsRunsThatOutliveTheGraceAndReportsThem) {
+  BlockRuns();
+  TaskTracker::Options options = MakeOptions(2);
+  options.stop_grace_ms = 200;
+  StartTracker(options);
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("G1", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+  tracker_->Stop();
+  std::optional<protocol::RunResult> r = ResultOf("G1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->terminated);
+  EXPECT_EQ(0, tracker_->free_threads());
+}
+
+TEST_F(TaskTrackerTest, BadOptionsAreRefused) {
+  TaskTracker::Options options = MakeOptions(2);
+  options.node_group = "bad group!";
+  EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
+  options = MakeOptions(0);
+  EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
+  options = MakeOptions(2);
+  options.fail_store = "mapdb";
+  EXPECT_FALSE(MakeTracker(options)->Start().ok());
+}
+
+TEST_F(TaskTrackerTest, TwoTaskTrackersCannotShareOneFailStore) {
+  StartTracker(MakeOptions(2));
+  EXPECT_EQ(StatusCode::kUnavailable, MakeTracker(MakeOptions(2))->Start().code());
+}
+
+}  // namespace
+}  // namespace lts
