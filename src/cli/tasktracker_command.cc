@@ -170,7 +170,8 @@ void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx) {
   sub->add_option("--fail-store", args->fail_store,
                   "FailStore engine for undelivered results and business logs: ltsdb, "
                   "leveldb or rocksdb; key job.fail.store")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ltsdb", "leveldb", "rocksdb"}));
   sub->add_option("--biz-log-level", args->biz_log_level,
                   "Business log lines below this level are dropped: DEBUG, INFO, WARN, ERROR; "
                   "key bizLoggerLevel")

@@ -71,7 +71,10 @@ bool ValidNodeGroup(std::string_view group) {
 std::string HostName() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
+  std::string name = buf;
+  // Registry records hold at most 64 bytes of address (registry::kMaxIpLength).
+  if (name.size() > registry::kMaxIpLength) name.resize(registry::kMaxIpLength);
+  return name;
 }
 
 }  // namespace

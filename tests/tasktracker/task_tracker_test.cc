@@ -5,6 +5,9 @@
 #include "lts/task_tracker.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "test_jobtracker.h"
+#include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/test_env.h"
 
@@ -325,6 +329,85 @@ TEST_F(TaskTrackerTest, BadOptionsAreRefused) {
 TEST_F(TaskTrackerTest, TwoTaskTrackersCannotShareOneFailStore) {
   StartTracker(MakeOptions(2));
   EXPECT_EQ(StatusCode::kUnavailable, MakeTracker(MakeOptions(2))->Start().code());
+}
+
+}  // namespace
+}  // namespace lts
+
+namespace lts {
+namespace {
+
+// `lts tasktracker --runner shell` as its own process against the TestJobTracker.
+class LtsTaskTrackerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(jt_.Start().ok()); }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  static std::string LtsBinary() {
+    char exe[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    std::string path(exe, n > 0 ? static_cast<size_t>(n) : 0);
+    return path.substr(0, path.rfind('/') + 1) + "lts";
+  }
+  std::optional<protocol::RunResult> ResultOf(const std::string& job_id) {
+    for (auto& r : jt_.Results()) {
+      if (r.job_id == job_id) return r;
+    }
+    return std::nullopt;
+  }
+
+  lts::testing::TempDir dir_;
+  TestJobTracker jt_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(LtsTaskTrackerProcessTest, RunsShellJobsAndStopsOnSigterm) {
+  if (::access(LtsBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "no lts binary next to the test";
+  StatusOr<pid_t> pid =
+      lts::testing::SpawnChild({LtsBinary(), "tasktracker", "--group", "test_group", "--jobtracker",
+                                jt_.address(), "--data-dir", dir_.path(), "--threads", "2",
+                                "--kill-grace-ms", "500", "--heartbeat-ms", "200"},
+                               dir_.Join("tasktracker.log"), dir_.path());
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  pid_ = *pid;
+  ASSERT_TRUE(WaitFor([&] { return !jt_.Pulls().empty(); }, kWait));
+  EXPECT_EQ(2, jt_.Pulls().front().free_threads);
+
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("SH1", "test_group",
+                                    {{"command", "echo hi $NAME; exit 3"}, {"NAME", "there"}})})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return ResultOf("SH1").has_value(); }, kWait));
+  EXPECT_EQ(JobAction::kExecuteFailed, ResultOf("SH1")->action);
+  EXPECT_EQ("exit code 3", ResultOf("SH1")->message);
+  std::vector<protocol::BizLogLine> lines = jt_.BizLines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ("hi there", lines[0].message);
+
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("SH2", "test_group", {{"command", "sleep 300"}})}).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        StatusOr<protocol::AskResponse> ask = jt_.Ask({"SH2"});
+        return ask.ok() && ask->not_running.empty();
+      },
+      kWait));
+  StatusOr<protocol::TerminateResponse> t = jt_.Terminate("SH2");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->found);
+  ASSERT_TRUE(WaitFor([&] { return ResultOf("SH2").has_value(); }, kWait));
+  EXPECT_TRUE(ResultOf("SH2")->terminated);
+  EXPECT_EQ("terminated", ResultOf("SH2")->message);
+
+  ASSERT_EQ(0, ::kill(pid_, SIGTERM));
+  int status = 0;
+  ASSERT_TRUE(WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, kWait));
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 }  // namespace
