@@ -109,7 +109,10 @@ bool Outbox::DrainOne(failstore::FailStore* store, bool* empty) {
     std::vector<std::string> items;
     std::vector<std::string> keys;
     items.reserve(entries->size());
+    size_t bytes = 0;
     for (auto& entry : *entries) {
+      if (!items.empty() && bytes + entry.value.size() > options_.max_batch_bytes) break;
+      bytes += entry.value.size();
       keys.push_back(std::move(entry.key));
       items.push_back(std::move(entry.value));
     }
@@ -178,12 +181,14 @@ void Outbox::Run(std::stop_token stop) {
         if (!pending_.empty()) wake = std::min(wake, first_pending_at_ + options_.linger);
         cv_.WaitUntil(&mu_, wake);
       }
-      const size_t n = std::min(pending_.size(), options_.max_batch);
-      batch.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
+      size_t bytes = 0;
+      while (!pending_.empty() && batch.size() < options_.max_batch) {
+        if (!batch.empty() && bytes + pending_.front().size() > options_.max_batch_bytes) break;
+        bytes += pending_.front().size();
         batch.push_back(std::move(pending_.front()));
         pending_.pop_front();
       }
+      const size_t n = batch.size();
       if (!pending_.empty()) first_pending_at_ = Clock::now();
       batch_end = done_seq_ + n;
       stored = has_stored_;

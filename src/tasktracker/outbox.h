@@ -38,6 +38,8 @@ class Outbox {
   struct Options {
     std::string name = "outbox";  // For logs: "run results", "business log".
     size_t max_batch = 100;       // Items per send.
+    // Bytes of items per send (at least one item is sent), well below the RPC body limit.
+    size_t max_batch_bytes = 4 * 1024 * 1024;
     // How long the first queued item may wait for more; 0: send at once.
     std::chrono::milliseconds linger{0};
     // Send without lingering once this many items are queued.

@@ -32,6 +32,7 @@ class OutboxTest : public ::testing::Test {
           MutexLock lock(&mu_);
           if (!up_) return Unavailable("down");
           if (refuse_) return InvalidArgument("no");
+          ++batches_;
           for (const auto& item : items) delivered_.push_back(item + (resend ? "*" : ""));
           return Status::Ok();
         },
@@ -55,6 +56,7 @@ class OutboxTest : public ::testing::Test {
   bool up_ GUARDED_BY(mu_) = true;
   bool refuse_ GUARDED_BY(mu_) = false;
   std::vector<std::string> delivered_ GUARDED_BY(mu_);
+  int batches_ GUARDED_BY(mu_) = 0;
 };
 
 TEST_F(OutboxTest, DeliversInOrder) {
@@ -65,6 +67,26 @@ TEST_F(OutboxTest, DeliversInOrder) {
   outbox->Flush();
   EXPECT_EQ((std::vector<std::string>{"a", "b"}), Delivered());
   outbox->Stop();
+}
+
+TEST_F(OutboxTest, BatchesStayUnderTheByteLimit) {
+  auto outbox = Make(dir_.Join("own"));
+  SetUp(false);  // Let three big items queue up while the first send fails.
+  outbox->Start();
+  const std::string big(3 * 1024 * 1024, 'x');
+  outbox->Add(big);
+  outbox->Add(big);
+  outbox->Add(big);
+  outbox->Flush();
+  {
+    MutexLock lock(&mu_);
+    batches_ = 0;
+    up_ = true;
+  }
+  ASSERT_TRUE(WaitFor([&] { return Delivered().size() == 3; }, 10s));
+  outbox->Stop();
+  MutexLock lock(&mu_);
+  EXPECT_EQ(3, batches_);  // 3 MiB each: never two in one 4 MiB batch.
 }
 
 TEST_F(OutboxTest, StoresWhileDownAndResendsInOrderWhenUp) {
