@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <thread>
@@ -313,6 +315,25 @@ TEST_F(TaskTrackerTest, StopInterruptsRunsThatOutliveTheGraceAndReportsThem) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->terminated);
   EXPECT_EQ(0, tracker_->free_threads());
+}
+
+// A measurement, not a check of speed: run with LTS_TT_MEASURE=1 to print how many no-op
+// jobs per second one TaskTracker runs when each JOB_COMPLETED response refills it (the
+// JobTracker's steady state). Only completeness is asserted.
+TEST_F(TaskTrackerTest, MeasureNoOpJobsPerSecond) {
+  if (std::getenv("LTS_TT_MEASURE") == nullptr) GTEST_SKIP() << "set LTS_TT_MEASURE=1";
+  constexpr int kJobs = 200000;
+  const char* threads_env = std::getenv("LTS_TT_MEASURE_THREADS");
+  const int kThreads = threads_env != nullptr ? std::max(1, std::atoi(threads_env)) : 8;
+  StartTracker(MakeOptions(kThreads));
+  jt_.Feed(kJobs, "test_group");
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(jt_.Push(jt_.TakeFeed(kThreads)).ok());
+  ASSERT_TRUE(WaitFor([&] { return jt_.results_received() == kJobs; }, 300s));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("no-op jobs through one TaskTracker (%d threads): %d in %.2f s = %.0f jobs/s\n",
+              kThreads, kJobs, seconds, kJobs / seconds);
 }
 
 TEST_F(TaskTrackerTest, BadOptionsAreRefused) {

@@ -55,12 +55,18 @@ StatusOr<rpc::RpcResponse> TestJobTracker::Record(const rpc::RpcRequest& request
       biz_lines_.push_back(std::move(line));
     }
   } else {
-    for (const auto& result : message.results) {
-      events_.push_back(std::string(kind) + ":" + result.job_id);
-    }
-    completions_.push_back(std::move(message));
+    results_received_ += static_cast<int>(message.results.size());
     protocol::CompletedResponse response;
     response.jobs.swap(piggyback_);
+    if (feed_left_ > 0) {
+      for (auto& meta : TakeFeedLocked(message.free_threads)) response.jobs.push_back(meta);
+    }
+    if (keep_) {
+      for (const auto& result : message.results) {
+        events_.push_back(std::string(kind) + ":" + result.job_id);
+      }
+      completions_.push_back(std::move(message));
+    }
     LTS_ASSIGN_OR_RETURN(std::string body, protocol::EncodeMessage(response, request.format));
     return rpc::RpcResponse{request.format, std::move(body)};
   }
@@ -146,6 +152,32 @@ std::vector<protocol::BizLogLine> TestJobTracker::BizLines() const {
   MutexLock lock(&mu_);
   return biz_lines_;
 }
+void TestJobTracker::Feed(int total, const std::string& group) {
+  MutexLock lock(&mu_);
+  feed_left_ = total;
+  feed_group_ = group;
+  keep_ = false;
+}
+
+std::vector<protocol::JobMeta> TestJobTracker::TakeFeed(int max) {
+  MutexLock lock(&mu_);
+  return TakeFeedLocked(max);
+}
+
+std::vector<protocol::JobMeta> TestJobTracker::TakeFeedLocked(int max) {
+  std::vector<protocol::JobMeta> out;
+  while (feed_left_ > 0 && static_cast<int>(out.size()) < max) {
+    out.push_back(MakeJobMeta("F" + std::to_string(feed_next_++), feed_group_));
+    --feed_left_;
+  }
+  return out;
+}
+
+int TestJobTracker::results_received() const {
+  MutexLock lock(&mu_);
+  return results_received_;
+}
+
 void TestJobTracker::PiggyBackOnNextCompletion(std::vector<protocol::JobMeta> jobs) {
   MutexLock lock(&mu_);
   piggyback_ = std::move(jobs);

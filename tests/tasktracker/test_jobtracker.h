@@ -39,6 +39,12 @@ class TestJobTracker {
   std::vector<protocol::BizLogLine> BizLines() const;
   // Jobs handed out with the next JOB_COMPLETED response.
   void PiggyBackOnNextCompletion(std::vector<protocol::JobMeta> jobs);
+  // Feed mode, as a JobTracker with `total` due jobs of `group` would: every JOB_COMPLETED
+  // response carries up to the reported freeThreads new jobs ("F<n>") until `total` were
+  // handed out. The test pushes the first ones (TakeFeed).
+  void Feed(int total, const std::string& group);
+  std::vector<protocol::JobMeta> TakeFeed(int max);
+  int results_received() const;
 
   // Calls the (first) connected TaskTracker and waits for the answer.
   StatusOr<protocol::PushResponse> Push(std::vector<protocol::JobMeta> jobs);
@@ -62,6 +68,12 @@ class TestJobTracker {
   std::vector<protocol::CompletedRequest> completions_ GUARDED_BY(mu_);
   std::vector<protocol::BizLogLine> biz_lines_ GUARDED_BY(mu_);
   std::vector<protocol::JobMeta> piggyback_ GUARDED_BY(mu_);
+  std::vector<protocol::JobMeta> TakeFeedLocked(int max) REQUIRES(mu_);
+  int feed_left_ GUARDED_BY(mu_) = 0;
+  int feed_next_ GUARDED_BY(mu_) = 0;
+  std::string feed_group_ GUARDED_BY(mu_);
+  bool keep_ GUARDED_BY(mu_) = true;  // Keep every message (off in feed mode).
+  int results_received_ GUARDED_BY(mu_) = 0;
 };
 
 // A job instance as a JobTracker would push it.
