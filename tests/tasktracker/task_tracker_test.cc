@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "registry/registry.h"
 #include "test_jobtracker.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -334,6 +335,39 @@ TEST_F(TaskTrackerTest, MeasureNoOpJobsPerSecond) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("no-op jobs through one TaskTracker (%d threads): %d in %.2f s = %.0f jobs/s\n",
               kThreads, kJobs, seconds, kJobs / seconds);
+}
+
+TEST_F(TaskTrackerTest, RegistersInTheRegistryAndFindsTheJobTrackerThere) {
+  registry::RegistryOptions ro;
+  ro.address = "embedded://tasktracker-test";
+  StatusOr<std::unique_ptr<registry::Registry>> reg = registry::CreateRegistry(ro);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  ASSERT_TRUE((*reg)->Start().ok());
+  registry::Node jt_node;
+  jt_node.type = registry::NodeType::kJobTracker;
+  jt_node.cluster = ro.cluster;
+  jt_node.group = "jobtracker";
+  jt_node.identity = "jt-1";
+  jt_node.ip = "127.0.0.1";
+  jt_node.port = std::stoi(jt_.address().substr(jt_.address().rfind(':') + 1));
+  ASSERT_TRUE((*reg)->Register(jt_node).ok());
+
+  TaskTracker::Options options = MakeOptions(3);
+  options.jobtrackers.clear();
+  options.registry = ro.address;
+  StartTracker(options);
+  StatusOr<std::vector<registry::Node>> trackers = (*reg)->List(registry::NodeType::kTaskTracker);
+  ASSERT_TRUE(trackers.ok());
+  ASSERT_EQ(1u, trackers->size());
+  EXPECT_EQ("tt-1", (*trackers)[0].identity);
+  EXPECT_EQ("test_group", (*trackers)[0].group);
+  EXPECT_EQ(3, (*trackers)[0].threads);
+  EXPECT_EQ(0, (*trackers)[0].port);
+  tracker_->Stop();  // Unregisters.
+  trackers = (*reg)->List(registry::NodeType::kTaskTracker);
+  ASSERT_TRUE(trackers.ok());
+  EXPECT_TRUE(trackers->empty());
+  (*reg)->Stop();
 }
 
 TEST_F(TaskTrackerTest, BadOptionsAreRefused) {
