@@ -55,7 +55,8 @@ class TaskTracker {
     std::vector<std::string> jobtrackers;
     // The node group whose jobs this TaskTracker runs. Required.
     std::string node_group;
-    // Unique per node; empty: "tasktracker-<host>-<pid>".
+    // Unique per node, 1 to 64 characters of [A-Za-z0-9_.-] (it names the FailStore
+    // directories); empty: "tasktracker-<host>-<pid>".
     std::string identity;
     // Jobs run at the same time. >= 1.
     int work_threads = 8;

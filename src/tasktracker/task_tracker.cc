@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <thread>
@@ -58,9 +59,11 @@ uint16_t Wire(rpc::Command command) { return rpc::ToWire(command); }
     }                              \
   } while (false)
 
-bool ValidNodeGroup(std::string_view group) {
-  if (group.empty() || group.size() > 64) return false;
-  for (char c : group) {
+// Node groups and identities name directories of the FailStores and registry records:
+// 1 to 64 characters of [A-Za-z0-9_.-], and never "." or "..".
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
+  for (char c : name) {
     const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '_' || c == '.' || c == '-';
     if (!ok) return false;
@@ -84,7 +87,12 @@ class TaskTracker::Impl {
   Impl(Options options, RunnerFactory factory)
       : options_(std::move(options)), factory_(std::move(factory)), clock_(SystemClock::Default()) {
     if (options_.identity.empty()) {
-      options_.identity = fmt::format("tasktracker-{}-{}", HostName(), ::getpid());
+      std::string host = HostName();
+      for (char& c : host) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
+      }
+      if (host.size() > 40) host.resize(40);
+      options_.identity = fmt::format("tasktracker-{}-{}", host, ::getpid());
     }
   }
   ~Impl() { Stop(); }
@@ -180,9 +188,13 @@ class TaskTracker::Impl {
 
 Status TaskTracker::Impl::Start() {
   if (started_) return FailedPrecondition("TaskTracker: started twice");
-  if (!ValidNodeGroup(options_.node_group)) {
+  if (!ValidName(options_.node_group)) {
     return InvalidArgument(fmt::format(
         "node group '{}': expected 1 to 64 characters of [A-Za-z0-9_.-]", options_.node_group));
+  }
+  if (!ValidName(options_.identity)) {
+    return InvalidArgument(fmt::format(
+        "identity '{}': expected 1 to 64 characters of [A-Za-z0-9_.-]", options_.identity));
   }
   if (options_.work_threads < 1 || options_.work_threads > 4096) {
     return InvalidArgument("work threads: expected 1..4096");

@@ -374,6 +374,9 @@ TEST_F(TaskTrackerTest, BadOptionsAreRefused) {
   TaskTracker::Options options = MakeOptions(2);
   options.node_group = "bad group!";
   EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
+  options = MakeOptions(2);
+  options.identity = "../escape";
+  EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
   options = MakeOptions(0);
   EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
   options = MakeOptions(2);
@@ -392,7 +395,8 @@ TEST_F(TaskTrackerTest, TwoTaskTrackersCannotShareOneFailStore) {
 namespace lts {
 namespace {
 
-// `lts tasktracker --runner shell` as its own process against the TestJobTracker.
+// `lts tasktracker --runner shell` as its own process against the TestJobTracker: a
+// failing job with its output, terminate, timeout, and a graceful stop on SIGTERM.
 class LtsTaskTrackerProcessTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(jt_.Start().ok()); }
@@ -456,6 +460,14 @@ TEST_F(LtsTaskTrackerProcessTest, RunsShellJobsAndStopsOnSigterm) {
   ASSERT_TRUE(WaitFor([&] { return ResultOf("SH2").has_value(); }, kWait));
   EXPECT_TRUE(ResultOf("SH2")->terminated);
   EXPECT_EQ("terminated", ResultOf("SH2")->message);
+
+  protocol::JobMeta slow = MakeJobMeta("SH3", "test_group", {{"command", "sleep 300"}});
+  slow.job.timeout_seconds = 1;
+  ASSERT_TRUE(jt_.Push({slow}).ok());
+  ASSERT_TRUE(WaitFor([&] { return ResultOf("SH3").has_value(); }, kWait));
+  EXPECT_TRUE(ResultOf("SH3")->timed_out);
+  EXPECT_EQ(JobAction::kExecuteException, ResultOf("SH3")->action);
+  EXPECT_EQ("timed out after 1 s", ResultOf("SH3")->message);
 
   ASSERT_EQ(0, ::kill(pid_, SIGTERM));
   int status = 0;
