@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "run_lts.h"
+#include "testing/temp_dir.h"
 
 namespace lts::cli {
 namespace {
@@ -35,6 +38,17 @@ TEST(TaskTrackerCommandTest, BadFailStoreAndLevelsAreNamed) {
   r = RunLts({"tasktracker", "--group", "g", "--max-cpu", "120"});
   EXPECT_EQ(2, r.code);
   EXPECT_NE(std::string::npos, r.err.find("--max-cpu")) << r.err;
+}
+
+TEST(TaskTrackerCommandTest, ConfigKeysAreReadWithTheirJavaNames) {
+  lts::testing::TempDir dir;
+  std::ofstream(dir.Join("lts.yaml")) << "nodeGroup: g\n"
+                                         "lb:\n"
+                                         "  cpuUsedRate:\n"
+                                         "    max: 150\n";
+  Result r = RunLts({"tasktracker", "--config", dir.Join("lts.yaml")});
+  EXPECT_EQ(2, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("lb.cpuUsedRate.max")) << r.err;
 }
 
 }  // namespace
