@@ -106,7 +106,8 @@ TEST_F(OutboxTest, StoresWhileDownAndResendsInOrderWhenUp) {
   EXPECT_EQ("a*", got[0]);
   EXPECT_EQ("b*", got[1]);
   EXPECT_EQ("c", got[2].substr(0, 1));
-  EXPECT_FALSE(outbox->HasStoredForTest());
+  // Deleted from the FailStore once delivered (just after the send returned).
+  EXPECT_TRUE(WaitFor([&] { return !outbox->HasStoredForTest(); }, 10s));
   outbox->Stop();
 }
 
