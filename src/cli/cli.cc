@@ -20,20 +20,12 @@ struct PlannedCommand {
 // Node kinds and tools whose implementation lands in later issues. Each still has a
 // complete --help, and running it says plainly that it is not built yet.
 constexpr PlannedCommand kPlanned[] = {
-    {"tasktracker",
-     "Run a TaskTracker: executes jobs of its node group on a thread pool (C++ JobRunner or "
-     "the built-in shell runner) and reports results and business logs.",
-     "the TaskTracker node"},
     {"admin",
      "Run the Admin web console and HTTP API (nodes, job queues, pause/resume, "
      "trigger now, terminate, logs, charts).",
      "the Admin console"},
     {"monitor", "Run a Monitor: collects node statistics and raises alarms (email, webhook).",
      "the Monitor node"},
-    {"standalone",
-     "Run a whole cluster in one process on embedded defaults: JobTracker, TaskTracker, "
-     "JobClient, Admin console (http://127.0.0.1:8080), embedded registry, SQLite job store.",
-     "the standalone cluster"},
     {"submit", "Submit a job (from flags or a JSON file) to a JobTracker through a JobClient.",
      "job submission"},
     {"job", "Inspect and steer jobs: list, show, cancel, pause, resume, trigger now, terminate.",
@@ -71,6 +63,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddNodesCommand(&app, &ctx);
   AddKvCommand(&app, &ctx);
   AddJobTrackerCommand(&app, &ctx);
+  AddTaskTrackerCommand(&app, &ctx);
+  AddStandaloneCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -22,5 +22,7 @@ void AddCronCommand(CLI::App* app, CommandContext* ctx);
 void AddNodesCommand(CLI::App* app, CommandContext* ctx);
 void AddKvCommand(CLI::App* app, CommandContext* ctx);
 void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx);
+void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx);
+void AddStandaloneCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli

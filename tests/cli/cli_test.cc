@@ -30,7 +30,7 @@ TEST(CliTest, EverySubcommandHasHelp) {
 }
 
 TEST(CliTest, UnbuiltSubcommandSaysSoAndExitsTwo) {
-  Result r = RunLts({"jobtracker"});
+  Result r = RunLts({"monitor"});
   EXPECT_EQ(2, r.code);
   EXPECT_NE(std::string::npos, r.err.find("not built yet"));
 }
