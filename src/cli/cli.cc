@@ -39,10 +39,6 @@ constexpr PlannedCommand kPlanned[] = {
      "Run a whole cluster in one process on embedded defaults: JobTracker, TaskTracker, "
      "JobClient, Admin console (http://127.0.0.1:8080), embedded registry, SQLite job store.",
      "the standalone cluster"},
-    {"submit", "Submit a job (from flags or a JSON file) to a JobTracker through a JobClient.",
-     "job submission"},
-    {"job", "Inspect and steer jobs: list, show, cancel, pause, resume, trigger now, terminate.",
-     "job management"},
 };
 
 }  // namespace
@@ -75,6 +71,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddCronCommand(&app, &ctx);
   AddNodesCommand(&app, &ctx);
   AddKvCommand(&app, &ctx);
+  AddSubmitCommand(&app, &ctx);
+  AddJobCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -21,5 +21,7 @@ struct CommandContext {
 void AddCronCommand(CLI::App* app, CommandContext* ctx);
 void AddNodesCommand(CLI::App* app, CommandContext* ctx);
 void AddKvCommand(CLI::App* app, CommandContext* ctx);
+void AddSubmitCommand(CLI::App* app, CommandContext* ctx);
+void AddJobCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli
