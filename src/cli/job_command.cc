@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/client_common.h"
 #include "base/logging.h"
+#include "cli/client_common.h"
 #include "cli/commands.h"
 #include "cli/node_flags.h"
 #include "cli/table.h"
@@ -51,8 +51,8 @@ std::string Dump(const nlohmann::json& value, int indent = -1) {
 StatusOr<const nlohmann::json*> ArrayOf(const nlohmann::json& doc, const char* key) {
   auto it = doc.find(key);
   if (it == doc.end() || !it->is_array()) {
-    return Internal(fmt::format("malformed JOB_QUERY response from the JobTracker: '{}' is {}",
-                                key, it == doc.end() ? "missing" : "not an array"));
+    return Internal(fmt::format("malformed JOB_QUERY response from the JobTracker: '{}' is {}", key,
+                                it == doc.end() ? "missing" : "not an array"));
   }
   for (const nlohmann::json& item : *it) {
     if (!item.is_object()) {
@@ -85,19 +85,17 @@ std::string KindOf(const nlohmann::json& job) {
 void PrintJobList(const nlohmann::json& jobs, const nlohmann::json& doc, bool dead,
                   std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header = {"JOB_ID", "GROUP",   "TASK_ID",     "KIND",
+  std::vector<std::string> header = {"JOB_ID",       "GROUP",   "TASK_ID",    "KIND",
                                      "TRIGGER_TIME", "RETRIES", "TASKTRACKER"};
   if (dead) header.push_back("REASON");
   rows.push_back(header);
   for (const nlohmann::json& view : jobs) {
     const nlohmann::json& job = JobOf(view);
-    std::vector<std::string> row = {JsonCell(view, "jobId"),
-                                    JsonCell(job, "taskTrackerNodeGroup"),
-                                    JsonCell(job, "taskId"),
-                                    KindOf(job),
-                                    TimeCell(view, "triggerTime"),
-                                    JsonCell(view, "retryTimes"),
-                                    JsonCell(view, "taskTracker")};
+    std::vector<std::string> row = {
+        JsonCell(view, "jobId"),       JsonCell(job, "taskTrackerNodeGroup"),
+        JsonCell(job, "taskId"),       KindOf(job),
+        TimeCell(view, "triggerTime"), JsonCell(view, "retryTimes"),
+        JsonCell(view, "taskTracker")};
     if (dead) row.push_back(JsonCell(view, "reason"));
     rows.push_back(std::move(row));
   }
@@ -130,8 +128,8 @@ void PrintJobView(const nlohmann::json& view, std::ostream& out) {
   auto params = job.find("extParams");
   if (params != job.end() && params->is_object()) {
     for (auto it = params->begin(); it != params->end(); ++it) {
-      rows.push_back({"param " + it.key(),
-                      it->is_string() ? it->get_ref<const std::string&>() : Dump(*it)});
+      rows.push_back(
+          {"param " + it.key(), it->is_string() ? it->get_ref<const std::string&>() : Dump(*it)});
     }
   }
   PrintTable(rows, out);
@@ -210,9 +208,9 @@ class JobCommand {
             rows.push_back({TimeCell(log, "time"), JsonCell(log, "level"), JsonCell(log, "jobId"),
                             JsonCell(log, "message")});
           } else {
-            rows.push_back({TimeCell(log, "time"), JsonCell(log, "type"),
-                            JsonCell(log, "success"), JsonCell(log, "level"),
-                            JsonCell(log, "tracker"), JsonCell(log, "message")});
+            rows.push_back({TimeCell(log, "time"), JsonCell(log, "type"), JsonCell(log, "success"),
+                            JsonCell(log, "level"), JsonCell(log, "tracker"),
+                            JsonCell(log, "message")});
           }
         }
         PrintTable(rows, out);
@@ -317,8 +315,8 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   {
     auto args = std::make_shared<JobArgs>();
     CLI::App* sub = job->add_subcommand(
-        "list", std::string("List the jobs of one queue, oldest trigger time first.") +
-                    kExitStatus);
+        "list",
+        std::string("List the jobs of one queue, oldest trigger time first.") + kExitStatus);
     AddCommon(sub, args.get());
     sub->add_option("--queue", args->queue,
                     "executable (waiting), executing, cron, repeat, suspended (paused) or dead")
@@ -423,8 +421,9 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
     sub->add_option("--limit", args->limit, "At most this many lines (1..1000)")
         ->check(CLI::Range(1, protocol::kMaxQueryLimit))
         ->capture_default_str();
-    sub->footer("Examples:\n  lts job logs shell nightly --limit 20\n  lts job logs shell "
-                "nightly --biz");
+    sub->footer(
+        "Examples:\n  lts job logs shell nightly --limit 20\n  lts job logs shell "
+        "nightly --biz");
     sub->callback([args, sub, ctx] {
       protocol::QueryRequest request;
       request.kind = args->biz ? protocol::QueryKind::kBizLog : protocol::QueryKind::kLogs;
@@ -436,8 +435,8 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   }
   {
     auto args = std::make_shared<JobArgs>();
-    CLI::App* sub = job->add_subcommand(
-        "counts", std::string("Count the jobs in each queue.") + kExitStatus);
+    CLI::App* sub =
+        job->add_subcommand("counts", std::string("Count the jobs in each queue.") + kExitStatus);
     AddCommon(sub, args.get());
     sub->footer("Example: lts job counts --jobtracker 127.0.0.1:35001");
     sub->callback([args, sub, ctx] {

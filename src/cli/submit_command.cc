@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "base/logging.h"
 #include "base/mutex.h"
 #include "cli/client_common.h"
-#include "base/logging.h"
 #include "cli/commands.h"
 #include "cli/node_flags.h"
 #include "client/links.h"
@@ -111,9 +111,8 @@ StatusOr<Job> JobFromFlags(const SubmitArgs& args, const CLI::App& sub) {
   job.priority = args.priority;
   job.max_retry_times = args.max_retries;
   if (!args.retry_backoff.empty()) {
-    job.retry_backoff.kind = args.retry_backoff == "exponential"
-                                 ? RetryBackoff::Kind::kExponential
-                                 : RetryBackoff::Kind::kFixed;
+    job.retry_backoff.kind = args.retry_backoff == "exponential" ? RetryBackoff::Kind::kExponential
+                                                                 : RetryBackoff::Kind::kFixed;
   }
   if (sub.count("--retry-delay-ms") > 0) {
     job.retry_backoff.initial_ms = args.retry_delay_ms;
@@ -145,8 +144,7 @@ StatusOr<std::string> ReadInput(const std::string& path) {
     text = buffer.str();
   }
   if (text.size() > kMaxJsonFileBytes) {
-    return InvalidArgument(
-        fmt::format("--json {}: larger than {} bytes", path, kMaxJsonFileBytes));
+    return InvalidArgument(fmt::format("--json {}: larger than {} bytes", path, kMaxJsonFileBytes));
   }
   return text;
 }
@@ -174,9 +172,8 @@ StatusOr<std::vector<Job>> JobsFromJson(const SubmitArgs& args) {
   jobs.reserve(doc.size());
   for (size_t i = 0; i < doc.size(); ++i) {
     nlohmann::json& value = doc[i];
-    const std::string where =
-        single ? fmt::format("--json {}", args.json_file)
-               : fmt::format("--json {}: job[{}]", args.json_file, i);
+    const std::string where = single ? fmt::format("--json {}", args.json_file)
+                                     : fmt::format("--json {}: job[{}]", args.json_file, i);
     if (!value.is_object()) return InvalidArgument(where + ": expected a job object");
     if (!value.contains("taskTrackerNodeGroup") && !args.group.empty()) {
       value["taskTrackerNodeGroup"] = args.group;
@@ -243,8 +240,8 @@ int RunSubmit(const SubmitArgs& args_in, const CLI::App& sub, CommandContext* ct
     return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   if (!client.WaitForJobTracker(std::chrono::milliseconds(args.timeout_ms))) {
-    err << "lts submit: no JobTracker reachable at " << client::DescribeTarget(links)
-        << " within " << args.timeout_ms << " ms; nothing was submitted\n";
+    err << "lts submit: no JobTracker reachable at " << client::DescribeTarget(links) << " within "
+        << args.timeout_ms << " ms; nothing was submitted\n";
     return 1;
   }
   std::vector<SubmitResult> results = client.SubmitBatch(*jobs);
@@ -283,8 +280,7 @@ int RunSubmit(const SubmitArgs& args_in, const CLI::App& sub, CommandContext* ct
       size_t have = 0;
       for (const auto& [id, index] : waiting) have += box->by_job_id.count(id);
       if (have == waiting.size()) break;
-      if (!box->cv.WaitUntil(&box->mu, deadline) &&
-          std::chrono::steady_clock::now() >= deadline) {
+      if (!box->cv.WaitUntil(&box->mu, deadline) && std::chrono::steady_clock::now() >= deadline) {
         break;
       }
     }

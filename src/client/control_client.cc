@@ -45,9 +45,10 @@ StatusOr<nlohmann::json> ControlClient::Call(uint16_t command, const nlohmann::j
                                 rpc::CommandName(command), decoded.status().message()));
   }
   if (!decoded->is_object()) {
-    return Internal(fmt::format("malformed {} response from the JobTracker: expected a JSON "
-                                "object, got {}",
-                                rpc::CommandName(command), decoded->type_name()));
+    return Internal(
+        fmt::format("malformed {} response from the JobTracker: expected a JSON "
+                    "object, got {}",
+                    rpc::CommandName(command), decoded->type_name()));
   }
   return decoded;
 }

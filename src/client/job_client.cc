@@ -81,8 +81,8 @@ class JobClient::Impl {
   Status SendChunk(std::span<const Job> jobs, std::span<const size_t> indices,
                    std::vector<SubmitResult>* results);
   // Puts jobs[indices] into the FailStore in order and fills their results.
-  void SaveForLater(std::span<const Job> jobs, std::span<const size_t> indices,
-                    const Status& why, std::vector<SubmitResult>* results);
+  void SaveForLater(std::span<const Job> jobs, std::span<const size_t> indices, const Status& why,
+                    std::vector<SubmitResult>* results);
 
   void ResendLoop();
   void TakeOverDeadStores();
@@ -126,8 +126,8 @@ Status JobClient::Impl::CheckOptions() const {
   probe.task_id = "probe";
   probe.task_tracker_node_group = options_.node_group;
   if (Status s = probe.Validate(); !s.ok()) {
-    return InvalidArgument(fmt::format("JobClient node_group '{}': {}", options_.node_group,
-                                       s.message()));
+    return InvalidArgument(
+        fmt::format("JobClient node_group '{}': {}", options_.node_group, s.message()));
   }
   if (options_.identity.size() > protocol::kMaxIdBytes) {
     return InvalidArgument("JobClient identity: longer than 128 bytes");
@@ -302,8 +302,8 @@ Status JobClient::Impl::SendChunk(std::span<const Job> jobs, std::span<const siz
     fail_all(body.status());
     return Status::Ok();
   }
-  StatusOr<rpc::RpcResponse> response = links_->CallSync(
-      rpc::ToWire(rpc::Command::kSubmitJob), std::move(*body), options_.call_timeout);
+  StatusOr<rpc::RpcResponse> response = links_->CallSync(rpc::ToWire(rpc::Command::kSubmitJob),
+                                                         std::move(*body), options_.call_timeout);
   if (!response.ok()) {
     if (Retryable(response.status())) return response.status();
     fail_all(response.status());
@@ -312,8 +312,8 @@ Status JobClient::Impl::SendChunk(std::span<const Job> jobs, std::span<const siz
   StatusOr<protocol::SubmitResponse> decoded =
       protocol::DecodeMessage<protocol::SubmitResponse>(response->body, response->format);
   if (decoded.ok() && decoded->results.size() != indices.size()) {
-    decoded = Internal(fmt::format("{} results for {} jobs", decoded->results.size(),
-                                   indices.size()));
+    decoded =
+        Internal(fmt::format("{} results for {} jobs", decoded->results.size(), indices.size()));
   }
   if (!decoded.ok()) {
     // The JobTracker may have stored the jobs: resending could duplicate them, so report.
@@ -350,8 +350,8 @@ void JobClient::Impl::SaveForLater(std::span<const Job> jobs, std::span<const si
   {
     MutexLock lock(&store_mu_);
     StatusOr<std::vector<std::string>> keys =
-        store_ ? store_->PutBatch(values) : StatusOr<std::vector<std::string>>(
-                                                FailedPrecondition("JobClient: stopped"));
+        store_ ? store_->PutBatch(values)
+               : StatusOr<std::vector<std::string>>(FailedPrecondition("JobClient: stopped"));
     put = keys.status();
     if (put.ok()) {
       backlog_ = true;
@@ -362,8 +362,8 @@ void JobClient::Impl::SaveForLater(std::span<const Job> jobs, std::span<const si
     LTS_LOG(ERROR, "JobClient {}: cannot save {} job(s) to the FailStore: {}", options_.identity,
             values.size(), put.ToString());
   } else {
-    LTS_LOG(DEBUG, "JobClient {}: {} job(s) saved for later ({})", options_.identity,
-            values.size(), why.message());
+    LTS_LOG(DEBUG, "JobClient {}: {} job(s) saved for later ({})", options_.identity, values.size(),
+            why.message());
   }
   for (size_t i : indices) {
     (*results)[i].status = put;
@@ -379,7 +379,8 @@ Status JobClient::Impl::Cancel(std::string_view node_group, std::string_view tas
   probe.task_id = key.task_id;
   probe.task_tracker_node_group = key.node_group;
   LTS_RETURN_IF_ERROR(probe.Validate());
-  LTS_ASSIGN_OR_RETURN(std::string body, protocol::EncodeJson(key.ToJson(), rpc::BodyFormat::kJson));
+  LTS_ASSIGN_OR_RETURN(std::string body,
+                       protocol::EncodeJson(key.ToJson(), rpc::BodyFormat::kJson));
   LTS_ASSIGN_OR_RETURN(rpc::RpcResponse response,
                        links_->CallSync(rpc::ToWire(rpc::Command::kCancelJob), std::move(body),
                                         options_.call_timeout));
@@ -406,8 +407,8 @@ void JobClient::Impl::ResendLoop() {
     }
     if (ResendOnce()) continue;
     MutexLock lock(&wake_mu_);
-    const auto until = std::min(std::chrono::steady_clock::now() + options_.resend_interval,
-                                next_takeover);
+    const auto until =
+        std::min(std::chrono::steady_clock::now() + options_.resend_interval, next_takeover);
     while (!wake_ && !stopping_) {
       if (!wake_cv_.WaitUntil(&wake_mu_, until)) break;
     }
@@ -454,8 +455,8 @@ bool JobClient::Impl::ResendOnce() {
   if (entries->empty()) {
     if (adopted) {
       if (Status s = store->Destroy(); !s.ok()) {
-        LTS_LOG(WARN, "JobClient {}: cannot remove the drained FailStore {}: {}",
-                options_.identity, store->dir(), s.ToString());
+        LTS_LOG(WARN, "JobClient {}: cannot remove the drained FailStore {}: {}", options_.identity,
+                store->dir(), s.ToString());
       }
       adopted_.erase(adopted_.begin());
       return true;
@@ -486,8 +487,8 @@ bool JobClient::Impl::ResendOnce() {
   }
   StatusOr<std::string> body = protocol::EncodeMessage(request);
   if (!body.ok()) return false;
-  StatusOr<rpc::RpcResponse> response = links_->CallSync(
-      rpc::ToWire(rpc::Command::kSubmitJob), std::move(*body), options_.call_timeout);
+  StatusOr<rpc::RpcResponse> response = links_->CallSync(rpc::ToWire(rpc::Command::kSubmitJob),
+                                                         std::move(*body), options_.call_timeout);
   if (!response.ok()) {
     LTS_LOG(WARN, "JobClient {}: resending {} saved job(s) failed, retrying later: {}",
             options_.identity, request.jobs.size(), response.status().ToString());
@@ -496,8 +497,8 @@ bool JobClient::Impl::ResendOnce() {
   StatusOr<protocol::SubmitResponse> decoded =
       protocol::DecodeMessage<protocol::SubmitResponse>(response->body, response->format);
   if (decoded.ok() && decoded->results.size() != request.jobs.size()) {
-    decoded = Internal(fmt::format("{} results for {} jobs", decoded->results.size(),
-                                   request.jobs.size()));
+    decoded = Internal(
+        fmt::format("{} results for {} jobs", decoded->results.size(), request.jobs.size()));
   }
   if (!decoded.ok()) {
     LTS_LOG(WARN, "JobClient {}: malformed SUBMIT_JOB response while resending, retrying later: {}",

@@ -17,7 +17,8 @@ node::JobTrackerLinksOptions MakeLinksOptions(const LinkSettings& settings) {
   options.jobtrackers = settings.jobtrackers;
   options.rpc.rpc.cluster_secret = settings.cluster_secret;
   if (!settings.identity.empty()) options.rpc.rpc.identity = settings.identity;
-  options.rpc.tcp.backoff_max = std::max(settings.reconnect_backoff_max, options.rpc.tcp.backoff_initial);
+  options.rpc.tcp.backoff_max =
+      std::max(settings.reconnect_backoff_max, options.rpc.tcp.backoff_initial);
   return options;
 }
 
