@@ -109,7 +109,7 @@ StatusOr<int64_t> ParseTimeMs(std::string_view text) {
     return *ms;
   }
   return InvalidArgument(fmt::format(
-      "'{}' is not a time: give epoch milliseconds (1795600800000) or ISO-8601 with a zone "
+      "'{}' is not a time: give epoch milliseconds (1795514400000) or ISO-8601 with a zone "
       "(2026-11-24T10:00:00Z, 2026-11-24T11:00:00+01:00)",
       text));
 }

@@ -19,7 +19,7 @@ namespace lts::cli {
 // The links settings of resolved node flags (registry or --jobtracker, secret).
 client::LinkSettings LinkSettingsFrom(const NodeFlags& flags, std::string_view identity);
 
-// Epoch milliseconds ("1795600800000") or ISO-8601 with a zone
+// Epoch milliseconds ("1795514400000") or ISO-8601 with a zone
 // ("2026-11-24T10:00:00Z", "2026-11-24T11:00:00.250+01:00"). Errors: kInvalidArgument
 // saying which forms are accepted.
 StatusOr<int64_t> ParseTimeMs(std::string_view text);

@@ -343,7 +343,7 @@ void AddSubmitCommand(CLI::App* app, CommandContext* ctx) {
   sub->add_option("--cron", args->cron,
                   "Quartz cron expression (6 or 7 fields, e.g. '0 0/5 * * * ?'): a cron job");
   sub->add_option("--trigger-time", args->trigger_time,
-                  "When to run: epoch milliseconds (1795600800000) or ISO-8601 with a zone "
+                  "When to run: epoch milliseconds (1795514400000) or ISO-8601 with a zone "
                   "(2026-11-24T10:00:00Z, 2026-11-24T11:00:00+01:00); default now");
   sub->add_option("--repeat-count", args->repeat_count,
                   "Repeat job: number of runs, -1 = forever (needs --repeat-interval)")
