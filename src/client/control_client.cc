@@ -53,16 +53,20 @@ StatusOr<nlohmann::json> ControlClient::Call(uint16_t command, const nlohmann::j
   return decoded;
 }
 
-StatusOr<protocol::ControlResponse> ControlClient::Control(
-    const protocol::ControlRequest& request) {
-  LTS_ASSIGN_OR_RETURN(nlohmann::json body,
-                       Call(rpc::ToWire(rpc::Command::kJobControl), request.ToJson()));
-  StatusOr<protocol::ControlResponse> response = protocol::ControlResponse::FromJson(body);
+StatusOr<protocol::ControlResponse> ControlClient::CallControl(uint16_t command,
+                                                               const nlohmann::json& body) {
+  LTS_ASSIGN_OR_RETURN(nlohmann::json answer, Call(command, body));
+  StatusOr<protocol::ControlResponse> response = protocol::ControlResponse::FromJson(answer);
   if (!response.ok()) {
-    return Internal(fmt::format("malformed JOB_CONTROL response from the JobTracker: {}",
-                                response.status().message()));
+    return Internal(fmt::format("malformed {} response from the JobTracker: {}",
+                                rpc::CommandName(command), response.status().message()));
   }
   return response;
+}
+
+StatusOr<protocol::ControlResponse> ControlClient::Control(
+    const protocol::ControlRequest& request) {
+  return CallControl(rpc::ToWire(rpc::Command::kJobControl), request.ToJson());
 }
 
 StatusOr<nlohmann::json> ControlClient::Query(const protocol::QueryRequest& request) {
@@ -70,14 +74,7 @@ StatusOr<nlohmann::json> ControlClient::Query(const protocol::QueryRequest& requ
 }
 
 StatusOr<protocol::ControlResponse> ControlClient::Cancel(const protocol::JobKey& key) {
-  LTS_ASSIGN_OR_RETURN(nlohmann::json body,
-                       Call(rpc::ToWire(rpc::Command::kCancelJob), key.ToJson()));
-  StatusOr<protocol::ControlResponse> response = protocol::ControlResponse::FromJson(body);
-  if (!response.ok()) {
-    return Internal(fmt::format("malformed CANCEL_JOB response from the JobTracker: {}",
-                                response.status().message()));
-  }
-  return response;
+  return CallControl(rpc::ToWire(rpc::Command::kCancelJob), key.ToJson());
 }
 
 }  // namespace lts::client

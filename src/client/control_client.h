@@ -51,6 +51,8 @@ class ControlClient {
 
  private:
   StatusOr<nlohmann::json> Call(uint16_t command, const nlohmann::json& body);
+  // Call() and read the answer as a ControlResponse.
+  StatusOr<protocol::ControlResponse> CallControl(uint16_t command, const nlohmann::json& body);
 
   Options options_;
   std::unique_ptr<node::JobTrackerLinks> links_;

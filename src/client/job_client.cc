@@ -45,6 +45,17 @@ bool Retryable(const Status& status) {
          status.code() == StatusCode::kResourceExhausted;
 }
 
+// The answer to a SUBMIT_JOB of `jobs` jobs: one result per job, or an error.
+StatusOr<protocol::SubmitResponse> DecodeSubmitResponse(const rpc::RpcResponse& response,
+                                                        size_t jobs) {
+  StatusOr<protocol::SubmitResponse> decoded =
+      protocol::DecodeMessage<protocol::SubmitResponse>(response.body, response.format);
+  if (decoded.ok() && decoded->results.size() != jobs) {
+    return Internal(fmt::format("{} results for {} jobs", decoded->results.size(), jobs));
+  }
+  return decoded;
+}
+
 int64_t WallMillis() { return SystemClock().NowMicros() / 1000; }
 
 }  // namespace
@@ -309,12 +320,7 @@ Status JobClient::Impl::SendChunk(std::span<const Job> jobs, std::span<const siz
     fail_all(response.status());
     return Status::Ok();
   }
-  StatusOr<protocol::SubmitResponse> decoded =
-      protocol::DecodeMessage<protocol::SubmitResponse>(response->body, response->format);
-  if (decoded.ok() && decoded->results.size() != indices.size()) {
-    decoded =
-        Internal(fmt::format("{} results for {} jobs", decoded->results.size(), indices.size()));
-  }
+  StatusOr<protocol::SubmitResponse> decoded = DecodeSubmitResponse(*response, indices.size());
   if (!decoded.ok()) {
     // The JobTracker may have stored the jobs: resending could duplicate them, so report.
     fail_all(Internal(fmt::format("malformed SUBMIT_JOB response from the JobTracker: {}",
@@ -494,12 +500,7 @@ bool JobClient::Impl::ResendOnce() {
             options_.identity, request.jobs.size(), response.status().ToString());
     return false;
   }
-  StatusOr<protocol::SubmitResponse> decoded =
-      protocol::DecodeMessage<protocol::SubmitResponse>(response->body, response->format);
-  if (decoded.ok() && decoded->results.size() != request.jobs.size()) {
-    decoded = Internal(
-        fmt::format("{} results for {} jobs", decoded->results.size(), request.jobs.size()));
-  }
+  StatusOr<protocol::SubmitResponse> decoded = DecodeSubmitResponse(*response, request.jobs.size());
   if (!decoded.ok()) {
     LTS_LOG(WARN, "JobClient {}: malformed SUBMIT_JOB response while resending, retrying later: {}",
             options_.identity, decoded.status().ToString());
