@@ -110,7 +110,8 @@ class JobClient {
   // FailStore's I/O errors; kFailedPrecondition when started twice.
   Status Start();
   // Unregisters, closes the connections and the FailStore. Jobs still in the FailStore stay
-  // there for the next start. Idempotent.
+  // there for the next start. Idempotent. REQUIRES: no other call on this client is in
+  // progress or starts while it runs.
   void Stop();
 
   // Waits up to `timeout` until some JobTracker is connected. Blocks.

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -334,6 +336,51 @@ TEST_F(JobClientTest, StartRejectsABadNodeGroup) {
   JobClient client(options);
   EXPECT_THAT(client.Start(), lts::testing::StatusIs(StatusCode::kInvalidArgument,
                                                      ::testing::HasSubstr("node_group")));
+}
+
+
+// Figures for the report, not a gate (disabled; run with --gtest_also_run_disabled_tests
+// --gtest_filter='*Measure*'): submission rates against the test JobTracker on loopback.
+TEST_F(JobClientTest, DISABLED_MeasureSubmitRates) {
+  using Clock = std::chrono::steady_clock;
+  auto rate = [](size_t n, Clock::time_point start) {
+    return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  StartTracker();
+  auto client = StartClient(Options());
+  ASSERT_TRUE(client->WaitForJobTracker(10s));
+  constexpr int kOne = 20000;
+  auto start = Clock::now();
+  for (int i = 0; i < kOne; ++i) ASSERT_OK(client->Submit(MakeJob("o" + std::to_string(i))).status);
+  std::printf("one by one: %d jobs, %.0f jobs/s\n", kOne, rate(kOne, start));
+
+  constexpr int kBatched = 200000;
+  std::vector<Job> jobs;
+  for (int i = 0; i < kBatched; ++i) jobs.push_back(MakeJob("b" + std::to_string(i)));
+  start = Clock::now();
+  for (size_t i = 0; i < jobs.size(); i += 1000) {
+    std::vector<SubmitResult> results =
+        client->SubmitBatch(std::span<const Job>(jobs).subspan(i, 1000));
+    ASSERT_OK(results.back().status);
+  }
+  std::printf("batches of 1000: %d jobs, %.0f jobs/s\n", kBatched, rate(kBatched, start));
+
+  tracker_.Stop();
+  ASSERT_TRUE(WaitFor([&] { return !client->WaitForJobTracker(0ms); }, 10s));
+  constexpr int kSaved = 5000;
+  start = Clock::now();
+  for (int i = 0; i < kSaved; ++i) {
+    ASSERT_TRUE(client->Submit(MakeJob("s" + std::to_string(i))).saved_for_later);
+  }
+  std::printf("saved for later one by one (synced ltsdb FailStore): %d jobs, %.0f jobs/s\n", kSaved,
+              rate(kSaved, start));
+  const size_t before = tracker_.submitted_jobs().size();
+  start = Clock::now();
+  StartTracker();
+  ASSERT_TRUE(WaitFor([&] { return client->pending_jobs() == 0; }, 120s));
+  std::printf("resend after the JobTracker came back: %d jobs in %.3f s (reconnect included)\n",
+              kSaved, std::chrono::duration<double>(Clock::now() - start).count());
+  EXPECT_EQ(before + kSaved, tracker_.submitted_jobs().size());
 }
 
 }  // namespace
