@@ -278,8 +278,21 @@ void AddCommon(CLI::App* sub, JobArgs* args) {
       ->capture_default_str();
 }
 
+// Node groups are [A-Za-z0-9_.-]{1,64}: a typo is a usage error, not a JobTracker round trip.
+const CLI::Validator kNodeGroup(
+    [](std::string& value) -> std::string {
+      const bool ok = !value.empty() && value.size() <= kMaxNodeGroupBytes &&
+                      value.find_first_not_of(
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789_.-") == std::string::npos;
+      return ok ? std::string() : "a node group is 1 to 64 of [A-Za-z0-9_.-]";
+    },
+    "GROUP");
+
 void AddKeyArgs(CLI::App* sub, JobArgs* args) {
-  sub->add_option("group", args->key_group, "The TaskTracker node group of the job")->required();
+  sub->add_option("group", args->key_group, "The TaskTracker node group of the job")
+      ->required()
+      ->check(kNodeGroup);
   sub->add_option("taskId", args->key_task, "The job's taskId")->required();
 }
 

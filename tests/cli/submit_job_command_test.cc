@@ -62,6 +62,7 @@ TEST(SubmitUsageTest, BadFlagsExitTwoNamingTheFlag) {
       {{"job", "list"}, "--queue"},
       {{"job", "list", "--queue", "waiting"}, "--queue"},
       {{"job", "pause", "g"}, "taskId"},
+      {{"job", "pause", "bad group", "t"}, "group"},
       {{"job", "logs", "g", "t", "--limit", "0"}, "--limit"},
   };
   for (const Case& c : cases) {
