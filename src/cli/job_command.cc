@@ -296,9 +296,12 @@ void AddKeyArgs(CLI::App* sub, JobArgs* args) {
   sub->add_option("taskId", args->key_task, "The job's taskId")->required();
 }
 
-constexpr const char* kExitStatus =
-    " Exit status: 0 done, 1 the JobTracker refused (e.g. NOT_FOUND) or could not be "
-    "reached, 2 bad usage.";
+// The footer of a subcommand's --help: its examples and the exit status.
+void Footer(CLI::App* sub, const std::string& examples) {
+  sub->footer(examples +
+              "\nExit status: 0 done, 1 the JobTracker refused (e.g. NOT_FOUND) or could not be "
+              "reached, 2 bad usage.");
+}
 
 }  // namespace
 
@@ -327,9 +330,8 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
 
   {
     auto args = std::make_shared<JobArgs>();
-    CLI::App* sub = job->add_subcommand(
-        "list",
-        std::string("List the jobs of one queue, oldest trigger time first.") + kExitStatus);
+    CLI::App* sub =
+        job->add_subcommand("list", "List the jobs of one queue, oldest trigger time first.");
     AddCommon(sub, args.get());
     sub->add_option("--queue", args->queue,
                     "executable (waiting), executing, cron, repeat, suspended (paused) or dead")
@@ -343,7 +345,7 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
     sub->add_option("--offset", args->offset, "Skip this many jobs first")
         ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
         ->capture_default_str();
-    sub->footer("Example: lts job list --queue executing --group shell --limit 20");
+    Footer(sub, "Example: lts job list --queue executing --group shell --limit 20");
     sub->callback([args, sub, ctx] {
       protocol::QueryRequest request;
       request.kind = protocol::QueryKind::kList;
@@ -357,11 +359,10 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   }
   {
     auto args = std::make_shared<JobArgs>();
-    CLI::App* sub = job->add_subcommand(
-        "get", std::string("Show one job: its definition, queue and state.") + kExitStatus);
+    CLI::App* sub = job->add_subcommand("get", "Show one job: its definition, queue and state.");
     AddCommon(sub, args.get());
     AddKeyArgs(sub, args.get());
-    sub->footer("Example: lts job get shell nightly --output json");
+    Footer(sub, "Example: lts job get shell nightly --output json");
     sub->callback([args, sub, ctx] {
       protocol::QueryRequest request;
       request.kind = protocol::QueryKind::kGet;
@@ -393,10 +394,10 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   };
   for (const ControlSpec& spec : kControls) {
     auto args = std::make_shared<JobArgs>();
-    CLI::App* sub = job->add_subcommand(spec.name, std::string(spec.help) + kExitStatus);
+    CLI::App* sub = job->add_subcommand(spec.name, spec.help);
     AddCommon(sub, args.get());
     AddKeyArgs(sub, args.get());
-    sub->footer(fmt::format("Example: lts job {} shell nightly", spec.name));
+    Footer(sub, fmt::format("Example: lts job {} shell nightly", spec.name));
     sub->callback([args, sub, ctx, &spec] {
       protocol::ControlRequest request;
       request.op = spec.op;
@@ -407,13 +408,11 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   {
     auto args = std::make_shared<JobArgs>();
     CLI::App* sub = job->add_subcommand(
-        "retry-dead",
-        std::string("Move a dead-letter job back to the executable queue with fresh retries.") +
-            kExitStatus);
+        "retry-dead", "Move a dead-letter job back to the executable queue with fresh retries.");
     AddCommon(sub, args.get());
     sub->add_option("jobId", args->job_id, "The dead job's jobId (see lts job list --queue dead)")
         ->required();
-    sub->footer("Example: lts job retry-dead 7c9e6679f2a44c0c8d3e0b1f5a7d2c11");
+    Footer(sub, "Example: lts job retry-dead 7c9e6679f2a44c0c8d3e0b1f5a7d2c11");
     sub->callback([args, sub, ctx] {
       protocol::ControlRequest request;
       request.op = protocol::ControlOp::kRetryDead;
@@ -425,18 +424,17 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
     auto args = std::make_shared<JobArgs>();
     CLI::App* sub = job->add_subcommand(
         "logs",
-        std::string("Show a job's execution history (newest first), or with --biz the business "
-                    "log lines its runs wrote.") +
-            kExitStatus);
+        "Show a job's execution history (newest first), or with --biz the business "
+        "log lines its runs wrote.");
     AddCommon(sub, args.get());
     AddKeyArgs(sub, args.get());
     sub->add_flag("--biz", args->biz, "Business log lines (BizLogger, shell output) instead");
     sub->add_option("--limit", args->limit, "At most this many lines (1..1000)")
         ->check(CLI::Range(1, protocol::kMaxQueryLimit))
         ->capture_default_str();
-    sub->footer(
-        "Examples:\n  lts job logs shell nightly --limit 20\n  lts job logs shell "
-        "nightly --biz");
+    Footer(sub,
+           "Examples:\n  lts job logs shell nightly --limit 20\n  lts job logs shell "
+           "nightly --biz");
     sub->callback([args, sub, ctx] {
       protocol::QueryRequest request;
       request.kind = args->biz ? protocol::QueryKind::kBizLog : protocol::QueryKind::kLogs;
@@ -448,10 +446,9 @@ void AddJobCommand(CLI::App* app, CommandContext* ctx) {
   }
   {
     auto args = std::make_shared<JobArgs>();
-    CLI::App* sub =
-        job->add_subcommand("counts", std::string("Count the jobs in each queue.") + kExitStatus);
+    CLI::App* sub = job->add_subcommand("counts", "Count the jobs in each queue.");
     AddCommon(sub, args.get());
-    sub->footer("Example: lts job counts --jobtracker 127.0.0.1:35001");
+    Footer(sub, "Example: lts job counts --jobtracker 127.0.0.1:35001");
     sub->callback([args, sub, ctx] {
       protocol::QueryRequest request;
       request.kind = protocol::QueryKind::kCounts;
