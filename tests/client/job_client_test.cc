@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "registry/registry.h"
 #include "rpc/command.h"
 #include "test_job_tracker.h"
 #include "testing/free_port.h"
@@ -338,6 +339,39 @@ TEST_F(JobClientTest, StartRejectsABadNodeGroup) {
                                                      ::testing::HasSubstr("node_group")));
 }
 
+TEST_F(JobClientTest, WithARegistryTheClientRegistersAsJobClientAndFindsJobTrackers) {
+  StartTracker();
+  registry::RegistryOptions ro;
+  ro.address = "embedded://job-client-test";
+  ro.cluster = "jc";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<registry::Registry> reg, registry::CreateRegistry(ro));
+  ASSERT_OK(reg->Start());
+  registry::Node jt;
+  jt.type = registry::NodeType::kJobTracker;
+  jt.cluster = "jc";
+  jt.group = "jobtracker";
+  jt.identity = "jt-1";
+  jt.ip = "127.0.0.1";
+  jt.port = tracker_.port();
+  ASSERT_OK(reg->Register(jt));
+
+  JobClient::Options options = Options();
+  options.jobtrackers.clear();
+  options.registry = ro.address;
+  options.cluster = "jc";
+  auto client = StartClient(options);
+  ASSERT_TRUE(client->WaitForJobTracker(10s));
+  EXPECT_OK(client->Submit(MakeJob("via-registry")).status);
+  ASSERT_OK_AND_ASSIGN(std::vector<registry::Node> clients,
+                       reg->List(registry::NodeType::kJobClient));
+  ASSERT_EQ(1u, clients.size());
+  EXPECT_EQ("client-a", clients[0].identity);
+  EXPECT_EQ("orders", clients[0].group);
+  client->Stop();
+  ASSERT_OK_AND_ASSIGN(clients, reg->List(registry::NodeType::kJobClient));
+  EXPECT_TRUE(clients.empty());
+  reg->Stop();
+}
 
 // Figures for the report, not a gate (disabled; run with --gtest_also_run_disabled_tests
 // --gtest_filter='*Measure*'): submission rates against the test JobTracker on loopback.
