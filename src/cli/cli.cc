@@ -26,10 +26,6 @@ constexpr PlannedCommand kPlanned[] = {
      "the Admin console"},
     {"monitor", "Run a Monitor: collects node statistics and raises alarms (email, webhook).",
      "the Monitor node"},
-    {"submit", "Submit a job (from flags or a JSON file) to a JobTracker through a JobClient.",
-     "job submission"},
-    {"job", "Inspect and steer jobs: list, show, cancel, pause, resume, trigger now, terminate.",
-     "job management"},
 };
 
 }  // namespace
@@ -65,6 +61,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddJobTrackerCommand(&app, &ctx);
   AddTaskTrackerCommand(&app, &ctx);
   AddStandaloneCommand(&app, &ctx);
+  AddSubmitCommand(&app, &ctx);
+  AddJobCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -24,5 +24,7 @@ void AddKvCommand(CLI::App* app, CommandContext* ctx);
 void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx);
 void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx);
 void AddStandaloneCommand(CLI::App* app, CommandContext* ctx);
+void AddSubmitCommand(CLI::App* app, CommandContext* ctx);
+void AddJobCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "registry/registry.h"
 
 namespace lts::cli {
@@ -27,19 +28,12 @@ struct Listing {
   std::map<std::pair<registry::NodeType, std::string>, registry::MasterInfo> masters;
 };
 
-// Columns are counted in code points so that UTF-8 names line up (not East Asian wide ones).
-size_t DisplayWidth(const std::string& text) {
-  size_t width = 0;
-  for (char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return width;
-}
-
 const registry::MasterInfo* MasterOf(const Listing& listing, const registry::Node& node) {
   auto it = listing.masters.find({node.type, node.group});
   return it == listing.masters.end() ? nullptr : &it->second;
 }
 
-void PrintTable(const Listing& listing, std::ostream& out) {
+void PrintNodesTable(const Listing& listing, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {
       {"TYPE", "GROUP", "IDENTITY", "ADDRESS", "THREADS", "AVAILABLE", "MASTER"}};
   for (const registry::Node& node : listing.nodes) {
@@ -50,19 +44,7 @@ void PrintTable(const Listing& listing, std::ostream& out) {
                         ? "yes (epoch " + std::to_string(master->epoch) + ")"
                         : ""});
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], DisplayWidth(row[i]));
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - DisplayWidth(row[i]) + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+  PrintTable(rows, out);
   if (listing.nodes.empty()) out << "(no nodes registered)\n";
 }
 
@@ -160,7 +142,7 @@ int RunNodes(const NodesArgs& args, CommandContext* ctx) {
   if (args.json) {
     PrintJson(args, listing, *ctx->out);
   } else {
-    PrintTable(listing, *ctx->out);
+    PrintNodesTable(listing, *ctx->out);
   }
   return 0;
 }

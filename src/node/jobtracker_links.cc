@@ -64,15 +64,21 @@ Status JobTrackerLinks::Start() {
       // kUnavailable: the registry keeps the registration and retries.
       if (!s.ok() && s.code() != StatusCode::kUnavailable) return s;
     }
-    LTS_RETURN_IF_ERROR(registry_->Subscribe(registry::NodeType::kJobTracker,
-                                             [this](const registry::NodeEvent& event) {
-                                               if (event.kind == registry::NodeEvent::Kind::kAdd) {
-                                                 if (!event.node.available) return;
-                                                 AddLink(event.node.identity, event.node.Address());
-                                               } else {
-                                                 RemoveLink(event.node.identity);
-                                               }
-                                             }));
+    {
+      MutexLock lock(&token_->mu);
+      token_->links = this;
+    }
+    LTS_RETURN_IF_ERROR(registry_->Subscribe(
+        registry::NodeType::kJobTracker, [token = token_](const registry::NodeEvent& event) {
+          MutexLock lock(&token->mu);
+          if (token->links == nullptr) return;  // Stopped; the registry lives on (shared).
+          if (event.kind == registry::NodeEvent::Kind::kAdd) {
+            if (!event.node.available) return;
+            token->links->AddLink(event.node.identity, event.node.Address());
+          } else {
+            token->links->RemoveLink(event.node.identity);
+          }
+        }));
   } else {
     for (const std::string& address : options_.jobtrackers) AddLink(address, address);
   }
@@ -82,6 +88,10 @@ Status JobTrackerLinks::Start() {
 void JobTrackerLinks::Stop() {
   if (!started_) return;
   started_ = false;
+  {
+    MutexLock lock(&token_->mu);
+    token_->links = nullptr;
+  }
   if (registry_ != nullptr && !options_.self.identity.empty()) {
     (void)registry_->Unregister(options_.self);
   }

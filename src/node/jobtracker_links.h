@@ -93,7 +93,16 @@ class JobTrackerLinks {
   void RemoveLink(const std::string& key);
   std::vector<std::shared_ptr<rpc::RpcClient>> Snapshot() const;
 
+  // What the registry listener reaches this object through. The registry has no
+  // Unsubscribe, and a shared registry outlives us: Stop() clears `links` (under `mu`, so
+  // it also waits for a listener call in progress) and later events are dropped.
+  struct ListenerToken {
+    Mutex mu;
+    JobTrackerLinks* links GUARDED_BY(mu) = nullptr;
+  };
+
   JobTrackerLinksOptions options_;
+  std::shared_ptr<ListenerToken> token_ = std::make_shared<ListenerToken>();
   net::EventLoopThread loop_thread_;
   net::EventLoop* loop_ = nullptr;
   std::unique_ptr<registry::Registry> owned_registry_;
