@@ -83,7 +83,8 @@ void AddNodeFlags(CLI::App* sub, NodeFlags* flags, unsigned which) {
     sub->add_option("--jobtracker", flags->jobtrackers,
                     "JobTracker address host:port, repeatable; used when no --registry is "
                     "given (default 127.0.0.1:35001); env LTS_JOBTRACKER (comma-separated), "
-                    "key jobTrackers");
+                    "key jobTrackers")
+        ->allow_extra_args(false);  // One address per --jobtracker: positionals follow.
   }
   if (which & kGroupFlag) {
     sub->add_option("--group", flags->group, "Node group; env LTS_GROUP, key nodeGroup")

@@ -169,7 +169,9 @@ class JobTracker::Impl {
   // Applies results; fills `claimed` with new jobs for `claim` when given.
   Status ProcessResults(const std::string& tracker, std::vector<protocol::RunResult> results,
                         const store::ClaimRequest* claim, std::vector<store::JobRecord>* claimed);
-  std::optional<store::JobRecord> RecordOf(const std::string& job_id);
+  // The executing record of a result's job (the cache, else the store); nullopt when the
+  // job is not executing.
+  std::optional<store::JobRecord> RecordOf(const std::string& job_id, const std::string& tracker);
   StatusOr<store::Completion> FinishCompletion(const store::JobRecord& rec, int64_t now_ms,
                                                int64_t epoch);
   void Feedback(std::vector<std::pair<std::string, JobResult>> results);
@@ -767,14 +769,17 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& 
   return MessageResponse(response);
 }
 
-std::optional<store::JobRecord> JobTracker::Impl::RecordOf(const std::string& job_id) {
+std::optional<store::JobRecord> JobTracker::Impl::RecordOf(const std::string& job_id,
+                                                           const std::string& tracker) {
   {
     MutexLock lock(&cache_mu_);
     auto it = dispatched_.find(job_id);
     if (it != dispatched_.end()) {
       store::JobRecord rec = std::move(it->second);
       dispatched_.erase(it);
-      return rec;
+      // Our dispatch went elsewhere: the job may have been re-queued and dispatched again
+      // by another JobTracker. The store knows.
+      if (rec.task_tracker == tracker) return rec;
     }
   }
   auto rec = store_->GetJob(job_id);
@@ -850,7 +855,7 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
   std::vector<std::pair<std::string, JobResult>> feedback;
   std::set<std::string> groups;
   for (protocol::RunResult& r : results) {
-    std::optional<store::JobRecord> rec = RecordOf(r.job_id);
+    std::optional<store::JobRecord> rec = RecordOf(r.job_id, tracker);
     if (!rec) {
       LTS_LOG(DEBUG, "result of job {} ignored: it is not executing (a duplicate or late result)",
               r.job_id);
@@ -1330,16 +1335,16 @@ void JobTracker::Impl::OnTrackerGone(const std::string& identity, const std::str
               moved.status().ToString());
       return;
     }
+    {
+      MutexLock lock(&cache_mu_);
+      for (auto d = dispatched_.begin(); d != dispatched_.end();) {
+        d = d->second.task_tracker == identity ? dispatched_.erase(d) : std::next(d);
+      }
+    }
     if (*moved > 0) {
       counters_.requeued.fetch_add(*moved, std::memory_order_relaxed);
       LTS_LOG(WARN, "TaskTracker {} {}: {} of its running jobs are back in the queue", identity,
               why, *moved);
-      {
-        MutexLock lock(&cache_mu_);
-        for (auto d = dispatched_.begin(); d != dispatched_.end();) {
-          d = d->second.task_tracker == identity ? dispatched_.erase(d) : std::next(d);
-        }
-      }
       store::JobLogRecord log;
       log.node_group = group;
       log.log_time_ms = NowMs();

@@ -131,7 +131,8 @@ TEST_P(EndToEndTest, RetriesWithBackoffThenDeadLetter) {
   StartCluster();
   const std::string file = cluster_->RunFile("retry.txt");
   SubmitShell("flaky", file,
-              {"--max-retries", "2", "--retry-backoff", "fixed", "--retry-delay-ms", "500"},
+              {"--max-retries", "2", "--retry-backoff", "fixed", "--retry-delay-ms", "500",
+               "--param", "laterExitCodes=3"},
               "exit 3");
   ASSERT_TRUE(testing::WaitFor([&] { return Counts().value("dead", 0) == 1; }, 30s))
       << cluster_->Logs();
