@@ -216,7 +216,7 @@ std::string Hex(const std::string& bytes) {
   return out;
 }
 
-// The bulk INSERTs for `n` queued jobs of `group` (keys and rows), for one dialect.
+// The bulk INSERT for `n` queued jobs of `group` (each holding its key), for one dialect.
 std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_t n) {
   std::string body;
   lts::store::internal::EncodeJobBody(MakeJob(group, 0), &body);
@@ -232,13 +232,10 @@ std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_
   const std::string job_id = postgres ? fmt::format("'B{}' || lpad(n::text, 10, '0')", group)
                                       : fmt::format("printf('B{}%010d', n)", group);
   return {
-      fmt::format("INSERT INTO lts_job_key (grp, task_id, job_id) SELECT '{0}', 'bulk' || n, "
-                  "{2} FROM ({1}) q",
-                  group, series, job_id),
       fmt::format("INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
                   "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
-                  "started_at, body) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, 100, "
-                  "{2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3} FROM ({1}) q",
+                  "started_at, body, owns_key) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, "
+                  "100, {2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3}, 1 FROM ({1}) q",
                   group, series, kNow, blob, job_id),
       // A bulk load is followed by VACUUM on PostgreSQL, as in production, so that
       // autovacuum does not start on the new rows in the middle of the measurement.

@@ -9,14 +9,14 @@
 // is one UPDATE). A cron or repeat job also has a *definition* row (kind cron/repeat,
 // maybe suspended). With relyOnPrevCycle the definition and its single instance share
 // job_id and task_id, as in LTS. (task_tracker_node_group, task_id) is unique across
-// instances and definitions: the key table maps it to the job_id owning it, and an
-// instance may share the key only with a definition of the same job_id.
+// instances and definitions: a definition or one instance row holds it (unique indexes),
+// and an instance may share the key only with a definition of the same job_id.
 //
 // Transactions. Each method below is one transaction (batch methods: one transaction
 // per call, with one result per item); none reads, decides in C++ and then writes in
-// another transaction. Hot paths make no per-row round trips: Claim is one statement,
-// CompleteBatch one set-based statement per epoch (plus, on SQLite, one in-process
-// prepared statement per row to release keys), Submit a prepared statement per row,
+// another transaction. Hot paths make no per-row round trips: Claim is one statement
+// (SQLite: a read and an update in one transaction), CompleteBatch one set-based
+// statement per epoch (keys go with the rows), Submit a prepared statement per row,
 // pipelined on PostgreSQL (a fixed number of round trips per batch).
 //
 // Fencing. Claim stamps the rows with the caller's job_tracker identity and epoch. A row

@@ -4,6 +4,7 @@
 
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -99,6 +100,21 @@ StatusOr<std::vector<T>> DecodeRows(const QueryResult& r, Decode decode) {
   }
   return out;
 }
+
+// Keys (grp, task_id): held by a definition, or by the one instance with owns_key = 1
+// (docs/store.md). KeyHolder gives the holder's job_id, "" when the key is free.
+StatusOr<std::string> KeyHolder(const JobStore::Impl* impl, Connection* c, std::string_view group,
+                                std::string_view task_id);
+
+// PostgreSQL: transaction-scoped locks on node groups' keys, taken in name order (no
+// deadlock between two lockers), exclusive where the map says true. Taking a key is
+// checked in two tables (instances and definitions); the lock makes check and insert
+// atomic: submitters of instances share it; whatever may take a definition's key, move
+// a key or replace a holder takes it exclusively. SQLite: nothing to do, its writer lock
+// serialises every write transaction.
+Status LockGroups(const JobStore::Impl* impl, Connection* c,
+                  const std::map<std::string_view, bool>& exclusive_by_group);
+Status LockGroup(const JobStore::Impl* impl, Connection* c, std::string_view group);
 
 // The same text for both dialects.
 constexpr SqlText Same(std::string_view sql) { return SqlText{sql, sql}; }

@@ -55,6 +55,23 @@ CREATE INDEX lts_dead_job_key ON lts_dead_job (grp, task_id);
 CREATE TABLE lts_bizlog_table (
   n {INT} PRIMARY KEY, row_count {INT} NOT NULL, created_at {INT} NOT NULL);
 )",
+    // 3: key ownership moves onto the rows that hold the keys. An instance that holds its
+    // (grp, task_id) has owns_key = 1 (one per key: a partial unique index); a definition
+    // holds its key by existing (a unique index); an instance sharing its definition's key
+    // (a relyOnPrevCycle cycle) or left running after a replacement has owns_key = 0. The
+    // separate key table, an insert and a delete per job, goes.
+    R"(
+ALTER TABLE lts_job ADD COLUMN owns_key {INT} NOT NULL DEFAULT 0;
+UPDATE lts_job SET owns_key = 1 WHERE EXISTS (SELECT 1 FROM lts_job_key k
+  WHERE k.grp = lts_job.grp AND k.task_id = lts_job.task_id AND k.job_id = lts_job.job_id)
+  AND NOT EXISTS (SELECT 1 FROM lts_job_def d WHERE d.job_id = lts_job.job_id)
+  AND seq = (SELECT min(j.seq) FROM lts_job j WHERE j.job_id = lts_job.job_id
+             AND j.grp = lts_job.grp AND j.task_id = lts_job.task_id);
+CREATE UNIQUE INDEX lts_job_owner ON lts_job (grp, task_id) WHERE owns_key = 1;
+DROP INDEX lts_job_def_key;
+CREATE UNIQUE INDEX lts_job_def_owner ON lts_job_def (grp, task_id);
+DROP TABLE lts_job_key;
+)",
 };
 
 void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {

@@ -85,28 +85,25 @@ Status JobStore::RetryDeadLetter(std::string_view job_id, int64_t now_ms) {
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", job_id, kMaxJobIdBytes));
   static const std::string del =
       fmt::format("DELETE FROM lts_dead_job WHERE job_id = $1 RETURNING {}", kDeadColumns);
-  static const SqlText kInsertKey = Same(
-      "INSERT INTO lts_job_key (grp, task_id, job_id) VALUES ($1, $2, $3) "
-      "ON CONFLICT (grp, task_id) DO UPDATE SET job_id = lts_job_key.job_id "
-      "RETURNING job_id");
+  // The key is taken back unless someone else holds it: free, the instance holds it; held
+  // by the job's own definition (a periodic job's cycle), the instance shares it.
   static const SqlText kInsert = Same(
       "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
-      "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body) "
-      "VALUES ($1, $2, $3, $4, 0, $5, $6, 0, $7, $8, $8, 0, 0, $9)");
+      "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body, "
+      "owns_key) VALUES ($1, $2, $3, $4, 0, $5, $6, 0, $7, $8, $8, 0, 0, $9, $10)");
   return impl_->Transaction([&](Connection* c) -> Status {
     const Value p[] = {Value::Text(job_id)};
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(del), p));
     if (r.rows.empty()) return NotFound(fmt::format("dead letter {}: not found", job_id));
     LTS_ASSIGN_OR_RETURN(DeadLetterEntry d, DeadFromRow(r.rows[0]));
     const Job& job = d.record.job;
-    // The key may still be held by the job's own definition (a periodic job's cycle).
-    const Value key[] = {Value::Text(job.task_tracker_node_group), Value::Text(job.task_id),
-                         Value::Text(job_id)};
-    LTS_ASSIGN_OR_RETURN(QueryResult owner, impl_->Run(c, kInsertKey, key));
-    if (owner.rows.empty() || owner.rows[0][0].AsString() != job_id) {
+    LTS_RETURN_IF_ERROR(internal::LockGroup(impl_.get(), c, job.task_tracker_node_group));
+    LTS_ASSIGN_OR_RETURN(
+        std::string holder,
+        internal::KeyHolder(impl_.get(), c, job.task_tracker_node_group, job.task_id));
+    if (!holder.empty() && holder != job_id) {
       return AlreadyExists(fmt::format("{}/{}: taken by job {} meanwhile",
-                                       job.task_tracker_node_group, job.task_id,
-                                       owner.rows.empty() ? "?" : owner.rows[0][0].AsString()));
+                                       job.task_tracker_node_group, job.task_id, holder));
     }
     const Value ins[] = {Value::Text(job_id),
                          Value::Text(job.task_tracker_node_group),
@@ -116,7 +113,8 @@ Status JobStore::RetryDeadLetter(std::string_view job_id, int64_t now_ms) {
                          Value::Int(now_ms),
                          Value::Int(d.record.repeated_count),
                          Value::Int(now_ms),
-                         r.rows[0][8]};
+                         r.rows[0][8],
+                         Value::Int(holder.empty() ? 1 : 0)};
     return impl_->Run(c, kInsert, ins).status();
   });
 }

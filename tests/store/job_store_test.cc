@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "store/job_codec.h"
 #include "store_test_util.h"
 
 namespace lts::store {
@@ -642,29 +643,92 @@ TEST_F(JobStoreTest, ConcurrentSubmittersOfOneKeyGetOneOwner) {
   EXPECT_EQ(store_->Counts()->executable, kKeys);
 }
 
+// Writes the rows a version-1/2 store wrote for a one-off job "kept" (J1) and for a
+// relyOnPrevCycle cron job "c" (J2) with its cycle: instances, definition, key rows.
+bool WriteOldSchemaRows(const testing::StoreLocation& loc) {
+  std::string body_once, body_cron;
+  internal::EncodeJobBody(MakeJob("kept"), &body_once);
+  internal::EncodeJobBody(MakeCron("c"), &body_cron);
+  const std::string once = testing::StoreLocation::BlobLiteral(body_once);
+  const std::string cron = testing::StoreLocation::BlobLiteral(body_cron);
+  return loc.Exec(fmt::format(
+      "INSERT INTO lts_job_key (grp, task_id, job_id) VALUES ('g1', 'kept', 'J1'), "
+      "('g1', 'c', 'J2');"
+      "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
+      "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body) VALUES "
+      "('J1', 'g1', 'kept', 'kept', 0, 100, 1000, 0, 0, 1, 1, 0, 0, {0}), "
+      "('J2', 'g1', 'c', 'c', 0, 100, 500000, 0, 0, 1, 1, 0, 0, {1});"
+      "INSERT INTO lts_job_def (job_id, grp, task_id, kind, rely, suspended, trigger_time, "
+      "repeated_count, last_generate, gmt_created, gmt_modified, body) VALUES "
+      "('J2', 'g1', 'c', 2, 1, 0, 500000, 0, 0, 1, 1, {1})",
+      once, cron));
+}
+
+// Creates the store's tables at schema `version` only.
+void CreateAtVersion(const testing::StoreLocation& loc, int version) {
+  StoreOptions old_options = loc.Options();
+  old_options.max_schema_version_for_test = version;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> old, loc.Open(old_options));
+  EXPECT_EQ(old->SchemaVersion().value_or(-1), version);
+  // Version 1 has no dead-letter table.
+  EXPECT_EQ(old->ListDeadLetters({}).ok(), version >= 2);
+}
+
 TEST_F(JobStoreTest, OldSchemaIsUpgradedAtOpenKeepingData) {
   testing::StoreLocation loc;
-  StoreOptions v1 = loc.Options();
-  v1.max_schema_version_for_test = 1;
-  {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> old, loc.Open(v1));
-    EXPECT_EQ(old->SchemaVersion().value_or(-1), 1);
-    JobRecord r = MakeJob("kept");
-    ASSERT_OK(old->Submit({&r, 1}, kNow));
-    // Version 1 has no dead-letter table.
-    EXPECT_FALSE(old->ListDeadLetters({}).ok());
-  }
+  CreateAtVersion(loc, 1);
+  // Rows as version 1 wrote them (the store's own statements are the newest version's).
+  ASSERT_TRUE(WriteOldSchemaRows(loc));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> upgraded, loc.Open());
   EXPECT_EQ(upgraded->SchemaVersion().value_or(-1), JobStore::LatestSchemaVersion());
+  // The keys are still held: by the one-off instance, and by the definition (not by its
+  // cycle, which shares it).
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeJob("kept"), MakeCron("c")}, kNow)
+                  .value()[0]
+                  .status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
   ClaimRequest req{"g1", "jt", "", 1, 10, kNow};
   ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> c, upgraded->Claim(req));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].job.task_id, "kept");
   ASSERT_OK(upgraded->DeadLetter(c[0].job_id, 1, "why", kNow));
   EXPECT_EQ(upgraded->ListDeadLetters({})->size(), 1u);
+  // The dead job released its key; the definition keeps its own after its cycle ran.
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeJob("kept")}, kNow).value()[0].status);
+  req.now_ms = 600000;
+  ASSERT_OK_AND_ASSIGN(c, upgraded->Claim(req));
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[1].job.task_id, "c");
+  ASSERT_OK(upgraded->Complete({c[1].job_id, 1, kNow, {}, {}}).status);
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  ASSERT_OK(upgraded->Cancel("g1", "c").status());
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status);
   // Reopening applies nothing twice.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> again, loc.Open());
   EXPECT_EQ(again->SchemaVersion().value_or(-1), JobStore::LatestSchemaVersion());
+}
+
+TEST_F(JobStoreTest, Version2IsUpgradedWithItsKeys) {
+  testing::StoreLocation loc;
+  CreateAtVersion(loc, 2);
+  ASSERT_TRUE(WriteOldSchemaRows(loc));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> upgraded, loc.Open());
+  EXPECT_EQ(upgraded->SchemaVersion().value_or(-1), JobStore::LatestSchemaVersion());
+  ASSERT_OK_AND_ASSIGN(QueueCounts counts, upgraded->Counts());
+  EXPECT_EQ(counts.executable, 2);
+  EXPECT_EQ(counts.cron, 1);
+  // Cancelling the cron job frees its key (definition and waiting cycle go); the one-off
+  // job's key is still held.
+  ASSERT_OK_AND_ASSIGN(int64_t removed, upgraded->Cancel("g1", "c"));
+  EXPECT_EQ(removed, 2);
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status);
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeJob("kept")}, kNow).value()[0].status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  ASSERT_OK_AND_ASSIGN(JobRecord kept, upgraded->GetJob("J1"));
+  EXPECT_EQ(kept.job.task_id, "kept");
 }
 
 TEST_F(JobStoreTest, DataSurvivesReopen) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -74,6 +75,23 @@ class StoreLocation {
     return OpenJobStore(url_, o);
   }
   StatusOr<std::unique_ptr<JobStore>> Open() const { return Open(Options()); }
+
+  // Runs raw SQL (';'-separated) on the location's tables, bypassing the store: how
+  // tests lay out the rows an older version of the store wrote. True on success.
+  bool Exec(const std::string& sql) const {
+    if (kPostgres) return PgExec(url_, fmt::format("SET search_path TO {}; {}", schema_, sql));
+    sqlite3* db = nullptr;
+    bool ok = sqlite3_open(dir_.Join("jobs.db").c_str(), &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
+  }
+  // `bytes` as a blob literal of the backend's SQL.
+  static std::string BlobLiteral(const std::string& bytes) {
+    std::string hex;
+    for (unsigned char c : bytes) hex += fmt::format("{:02x}", c);
+    return kPostgres ? fmt::format("'\\x{}'::bytea", hex) : fmt::format("X'{}'", hex);
+  }
 
  private:
   lts::testing::TempDir dir_;

@@ -240,6 +240,7 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
   const std::string pragmas = fmt::format(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=OFF;"
       " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;"
+      " PRAGMA secure_delete=OFF;"
       " PRAGMA journal_size_limit=67108864",
       options.synchronous_full ? "FULL" : "NORMAL");
   LTS_RETURN_IF_ERROR(conn->Execute(pragmas));
