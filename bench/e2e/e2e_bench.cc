@@ -2,7 +2,7 @@
 //
 // LTS (in this process: a JobTracker, a TaskTracker with a no-op C++ runner and a
 // JobClient, over real RPC on 127.0.0.1, the embedded registry):
-//   - batched:     N real-time jobs submitted with SubmitBatch (100 per call),
+//   - batched:     N real-time jobs submitted with SubmitBatch (1000 per call),
 //                  first submit -> last completion, jobs/s;
 //   - one by one:  N/4 jobs with Submit(), one round trip each, jobs/s;
 //   - latency:     submit-to-start p50/p99 of jobs submitted one by one at a fixed rate;
@@ -18,7 +18,7 @@
 // The last line: "e2e no-op: ours/beanstalkd = <ratio>" (batched, embedded defaults,
 // against beanstalkd with pipelined puts).
 //
-// Usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T]
+// Usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] [--claim-batch C]
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -133,7 +133,9 @@ struct Figures {
 struct Options {
   bool quick = false;
   int64_t jobs = 0;
-  int threads = 32;
+  int threads = 256;
+  size_t batch = 1000;     // Jobs per SubmitBatch call.
+  int claim_batch = 1000;  // JobTracker: most jobs claimed at once.
   std::string pg;
 };
 
@@ -171,6 +173,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   jo.store_url = store_url;
   jo.store_options.pg_schema = schema;
   jo.log_every_run = false;
+  jo.claim_batch = o.claim_batch;
   lts::jobtracker::JobTracker tracker(jo);
   if (auto s = tracker.Start(); !s.ok()) Die(name + ": JobTracker: " + s.ToString());
 
@@ -199,14 +202,22 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
     auto jobs = MakeJobs("b", o.jobs);
     const int64_t target = rec.done.load() + o.jobs;
     const auto t0 = Clock::now();
-    for (size_t i = 0; i < jobs.size(); i += 100) {
-      std::span<const lts::Job> batch(jobs.data() + i, std::min<size_t>(100, jobs.size() - i));
+    for (size_t i = 0; i < jobs.size(); i += o.batch) {
+      std::span<const lts::Job> batch(jobs.data() + i, std::min<size_t>(o.batch, jobs.size() - i));
       for (const auto& r : client.SubmitBatch(batch)) {
         if (!r.status.ok()) Die(name + ": submit: " + r.status.ToString());
       }
     }
     if (!WaitDone(&rec, target, 120)) Die(name + ": batched jobs did not complete");
     f.batched_per_s = static_cast<double>(o.jobs) / Seconds(t0, Clock::now());
+    const auto st = tracker.stats();
+    std::printf("%-10s batched: %lld submit calls, %lld claims, %lld completion messages "
+                "(%.1f results each)\n",
+                name.c_str(), static_cast<long long>(st.submit_calls),
+                static_cast<long long>(st.claim_calls), static_cast<long long>(st.completion_calls),
+                st.completion_calls > 0 ? static_cast<double>(st.completion_results) /
+                                              static_cast<double>(st.completion_calls)
+                                        : 0.0);
   }
   // One by one.
   {
@@ -340,9 +351,14 @@ int main(int argc, char** argv) {
       o.jobs = std::atoll(argv[++i]);
     } else if (a == "--threads" && i + 1 < argc) {
       o.threads = std::atoi(argv[++i]);
+    } else if (a == "--batch" && i + 1 < argc) {
+      o.batch = static_cast<size_t>(std::atoll(argv[++i]));
+    } else if (a == "--claim-batch" && i + 1 < argc) {
+      o.claim_batch = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T]\n"
+                   "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
+                   "[--claim-batch C]\n"
                    "unknown argument: %s\n",
                    a.c_str());
       return 2;

@@ -49,24 +49,28 @@ Status ReadBackoff(const json& v, const std::string& prefix, RetryBackoff* b) {
 
 }  // namespace
 
-json JobToJsonValue(const Job& job) {
+json JobToJsonValue(const Job& job, JobJsonForm form) {
+  static const Job kDefaults;
+  const bool full = form == JobJsonForm::kFull;
   json j;
   j["taskId"] = job.task_id;
   j["taskTrackerNodeGroup"] = job.task_tracker_node_group;
-  j["priority"] = job.priority;
+  if (full || job.priority != kDefaults.priority) j["priority"] = job.priority;
   if (!job.submit_node_group.empty()) j["submitNodeGroup"] = job.submit_node_group;
   if (!job.ext_params.empty()) j["extParams"] = job.ext_params;
-  j["needFeedback"] = job.need_feedback;
-  j["maxRetryTimes"] = job.max_retry_times;
+  if (full || job.need_feedback) j["needFeedback"] = job.need_feedback;
+  if (full || job.max_retry_times != 0) j["maxRetryTimes"] = job.max_retry_times;
   if (!job.cron_expression.empty()) j["cronExpression"] = job.cron_expression;
-  j["repeatCount"] = job.repeat_count;
+  if (full || job.repeat_count != 0) j["repeatCount"] = job.repeat_count;
   if (job.repeat_interval_ms) j["repeatInterval"] = *job.repeat_interval_ms;
   if (job.trigger_time_ms) j["triggerTime"] = *job.trigger_time_ms;
-  j["replaceOnExist"] = job.replace_on_exist;
-  j["relyOnPrevCycle"] = job.rely_on_prev_cycle;
-  j["timeoutSeconds"] = job.timeout_seconds;
-  j["timeZone"] = job.time_zone;
-  j["retryBackoff"] = BackoffToJson(job.retry_backoff);
+  if (full || job.replace_on_exist) j["replaceOnExist"] = job.replace_on_exist;
+  if (full || !job.rely_on_prev_cycle) j["relyOnPrevCycle"] = job.rely_on_prev_cycle;
+  if (full || job.timeout_seconds != 0) j["timeoutSeconds"] = job.timeout_seconds;
+  if (full || job.time_zone != kDefaults.time_zone) j["timeZone"] = job.time_zone;
+  if (full || !(job.retry_backoff == kDefaults.retry_backoff)) {
+    j["retryBackoff"] = BackoffToJson(job.retry_backoff);
+  }
   return j;
 }
 

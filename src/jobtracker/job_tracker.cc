@@ -10,6 +10,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -111,7 +113,8 @@ class JobTracker::Impl {
   CronCache crons_;
   struct Counters {
     std::atomic<int64_t> submitted{0}, dispatched{0}, succeeded{0}, failed{0}, later{0},
-        exception{0}, retried{0}, dead_lettered{0}, requeued{0};
+        exception{0}, retried{0}, dead_lettered{0}, requeued{0}, claim_calls{0},
+        completion_calls{0}, completion_results{0}, submit_calls{0};
   } counters_;
   net::TimerId repair_timer_, rescan_timer_;
 
@@ -179,6 +182,15 @@ class JobTracker::Impl {
   void ReturnJobs(const std::vector<std::string>& job_ids, int64_t epoch, const char* why);
   Status GenerateInstances(const store::JobRecord& def, int64_t now_ms);
   void Log(std::vector<store::JobLogRecord> records);
+  void WriteLogs(std::vector<store::JobLogRecord>& records);
+  void LogWriterMain();
+  static constexpr size_t kMaxBufferedLogs = 200000;
+  Mutex log_mu_;
+  CondVar log_cv_;
+  std::vector<store::JobLogRecord> log_buffer_ GUARDED_BY(log_mu_);
+  int64_t dropped_logs_ GUARDED_BY(log_mu_) = 0;
+  bool log_stop_ GUARDED_BY(log_mu_) = false;
+  std::thread log_writer_;
   store::JobLogRecord LogOf(const store::JobRecord& rec, store::JobLogType type, bool success,
                             std::string message) const;
   void PostKick(const std::set<std::string>& groups);
@@ -202,6 +214,7 @@ Status JobTracker::Impl::Start() {
   started_ = true;
   dispatch_pool_ = std::make_unique<ThreadPool>("lts-jt-claim", options_.dispatch_threads, 100000);
   repair_pool_ = std::make_unique<ThreadPool>("lts-jt-repair", 1, 1000);
+  if (options_.job_log_flush_ms > 0) log_writer_ = std::thread([this] { LogWriterMain(); });
 
   rpc::RpcServer::Options so;
   so.rpc.cluster_secret = options_.cluster_secret;
@@ -323,6 +336,14 @@ void JobTracker::Impl::Stop() {
   if (repair_pool_) repair_pool_->Shutdown();
   if (dispatch_pool_) dispatch_pool_->Shutdown();
   loop_thread_.Stop();
+  if (log_writer_.joinable()) {
+    {
+      MutexLock lock(&log_mu_);
+      log_stop_ = true;
+      log_cv_.Signal();
+    }
+    log_writer_.join();
+  }
   server_.reset();
   store_.reset();
 }
@@ -369,6 +390,7 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnSubmit(const rpc::RpcRequest& req
   std::vector<store::JobLogRecord> logs;
   for (int k = 0; k < 2; ++k) {
     if (records[k].empty()) continue;
+    counters_.submit_calls.fetch_add(1, std::memory_order_relaxed);
     LTS_ASSIGN_OR_RETURN(auto results, store_->Submit(records[k], now, k == 0));
     for (size_t j = 0; j < results.size(); ++j) {
       protocol::SubmitItem& item = response.results[index[k][j]];
@@ -525,6 +547,7 @@ void JobTracker::Impl::Kick(const std::string& group) {
   g.dirty = false;
   store::ClaimRequest claim{group, options_.identity, tracker, epoch_.load(), n, NowMs()};
   Status s = dispatch_pool_->Submit([this, claim, group, tracker] {
+    counters_.claim_calls.fetch_add(1, std::memory_order_relaxed);
     auto claimed = store_->Claim(claim);
     if (claimed.ok() && options_.misfire_skip) SkipMisfired(&*claimed);
     loop_->RunInLoop([this, group, tracker, claimed = std::move(claimed)]() mutable {
@@ -849,6 +872,9 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
                                         std::vector<store::JobRecord>* claimed) {
   const int64_t now = NowMs();
   const int64_t epoch = epoch_.load();
+  counters_.completion_calls.fetch_add(1, std::memory_order_relaxed);
+  counters_.completion_results.fetch_add(static_cast<int64_t>(results.size()),
+                                         std::memory_order_relaxed);
   std::vector<store::Completion> completions;
   std::vector<store::JobRecord> finished;  // Parallel to completions.
   std::vector<store::JobLogRecord> logs;
@@ -1470,8 +1496,47 @@ store::JobLogRecord JobTracker::Impl::LogOf(const store::JobRecord& rec, store::
 }
 
 void JobTracker::Impl::Log(std::vector<store::JobLogRecord> records) {
-  Status s = store_->AppendJobLog(records);
-  if (!s.ok()) LTS_LOG(WARN, "writing {} job log entries failed: {}", records.size(), s.ToString());
+  if (options_.job_log_flush_ms > 0) {
+    MutexLock lock(&log_mu_);
+    if (log_buffer_.size() + records.size() > kMaxBufferedLogs) {
+      ++dropped_logs_;  // Counted and reported by the writer; jobs are never held up.
+      return;
+    }
+    for (auto& r : records) log_buffer_.push_back(std::move(r));
+    if (log_buffer_.size() >= 1000) log_cv_.Signal();
+    return;
+  }
+  WriteLogs(records);
+}
+
+void JobTracker::Impl::WriteLogs(std::vector<store::JobLogRecord>& records) {
+  for (size_t i = 0; i < records.size(); i += store::kMaxBatch) {
+    const size_t n = std::min(records.size() - i, store::kMaxBatch);
+    Status s = store_->AppendJobLog(std::span(records).subspan(i, n));
+    if (!s.ok()) LTS_LOG(WARN, "writing {} job log entries failed: {}", n, s.ToString());
+  }
+}
+
+void JobTracker::Impl::LogWriterMain() {
+  for (;;) {
+    std::vector<store::JobLogRecord> batch;
+    int64_t dropped = 0;
+    bool stop = false;
+    {
+      MutexLock lock(&log_mu_);
+      if (!log_stop_ && log_buffer_.size() < 1000) {
+        log_cv_.WaitFor(&log_mu_, std::chrono::milliseconds(options_.job_log_flush_ms));
+      }
+      batch.swap(log_buffer_);
+      dropped = std::exchange(dropped_logs_, 0);
+      stop = log_stop_;
+    }
+    if (dropped > 0) {
+      LTS_LOG(WARN, "the job log writer fell behind: {} log writes were dropped", dropped);
+    }
+    if (!batch.empty()) WriteLogs(batch);
+    if (stop) return;
+  }
 }
 
 // ===================================================================================
@@ -1502,6 +1567,10 @@ JobTrackerStats JobTracker::stats() const {
   s.retried = c.retried.load();
   s.dead_lettered = c.dead_lettered.load();
   s.requeued = c.requeued.load();
+  s.claim_calls = c.claim_calls.load();
+  s.completion_calls = c.completion_calls.load();
+  s.completion_results = c.completion_results.load();
+  s.submit_calls = c.submit_calls.load();
   return s;
 }
 

@@ -72,6 +72,10 @@ struct JobTrackerOptions {
   // Job log entries for every dispatch and successful run (failures, retries and
   // operations are always logged).
   bool log_every_run = true;
+  // Job log entries are written in batches, in their own transaction, at most this long
+  // after the event (Java LTS's lazy.job.logger): a crash loses at most this much history,
+  // never a job. 0 = every entry is written at once, in the caller's thread.
+  int64_t job_log_flush_ms = 200;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Default().
 };
 
@@ -86,6 +90,11 @@ struct JobTrackerStats {
   int64_t retried = 0;        // Runs scheduled again after a failure.
   int64_t dead_lettered = 0;  // Jobs moved to the dead-letter queue.
   int64_t requeued = 0;       // Runs of dead TaskTrackers put back in the queue.
+  // Batching: store calls made for dispatch and completion, and the jobs they carried.
+  int64_t claim_calls = 0;       // Timer/capacity-driven claims.
+  int64_t completion_calls = 0;  // JOB_COMPLETED messages (CompleteAndClaim or CompleteBatch).
+  int64_t completion_results = 0;
+  int64_t submit_calls = 0;
 };
 
 class JobTracker {

@@ -125,7 +125,7 @@ Status StatusFromJson(const json& value, std::string_view prefix, Status* out) {
 // --- JobMeta ----------------------------------------------------------------------------
 
 json JobMeta::ToJson() const {
-  json j{{"job", JobToJsonValue(job)},
+  json j{{"job", JobToJsonValue(job, JobJsonForm::kCompact)},
          {"jobId", job_id},
          {"epoch", epoch},
          {"retryTimes", retry_times},
@@ -159,7 +159,7 @@ StatusOr<JobMeta> JobMeta::FromJson(const json& value, std::string_view prefix) 
 
 json SubmitRequest::ToJson() const {
   json jobs_json = json::array();
-  for (const Job& job : jobs) jobs_json.push_back(JobToJsonValue(job));
+  for (const Job& job : jobs) jobs_json.push_back(JobToJsonValue(job, JobJsonForm::kCompact));
   return json{{"clientGroup", client_group}, {"identity", identity}, {"jobs", jobs_json}};
 }
 
@@ -473,7 +473,7 @@ StatusOr<BizLogRequest> BizLogRequest::FromJson(const json& value) {
 // --- Feedback -----------------------------------------------------------------------------
 
 json JobResultToJson(const JobResult& result) {
-  json j{{"job", JobToJsonValue(result.job)},
+  json j{{"job", JobToJsonValue(result.job, JobJsonForm::kCompact)},
          {"jobId", result.job_id},
          {"action", JobActionName(result.action)},
          {"success", result.success},
