@@ -17,7 +17,9 @@
 #include <set>
 #include <thread>
 
+#include "base/mutex.h"
 #include "e2e/cluster.h"
+#include "lts/job_client.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -252,6 +254,116 @@ TEST_P(EndToEndTest, PauseResumeTriggerAndTerminate) {
   CliResult logs = Run("job", {"logs", "shell", "stuck", "--output", "json"});
   ASSERT_EQ(logs.code, 0) << logs.err;
   EXPECT_NE(logs.out.find("terminated"), std::string::npos) << logs.out;
+}
+
+// A JobClient (the SDK, in this process) of the cluster.
+std::unique_ptr<JobClient> MakeClient(const Cluster& cluster, const std::string& group) {
+  JobClient::Options o;
+  o.registry = cluster.registry();
+  o.cluster = cluster.cluster_name();
+  o.jobtrackers = cluster.jobtracker_addresses();
+  o.node_group = group;
+  o.identity = group + "-1";
+  o.data_dir = cluster.dir() + "/" + group;
+  o.call_timeout = std::chrono::milliseconds(3000);
+  return std::make_unique<JobClient>(o);
+}
+
+Job ShellJob(const std::string& task, const std::string& file, const std::string& body) {
+  Job job;
+  job.task_id = task;
+  job.task_tracker_node_group = "shell";
+  job.ext_params["command"] = fmt::format(
+      "echo \"start $LTS_TASK_ID $(date +%s%3N)\" >> {0}; {1}; rc=$?; "
+      "echo \"end $LTS_TASK_ID $(date +%s%3N)\" >> {0}; exit $rc",
+      file, body);
+  return job;
+}
+
+TEST_P(EndToEndTest, FeedbackReachesTheSubmittingClient) {
+  StartCluster();
+  const std::string file = cluster_->RunFile("feedback.txt");
+  auto client = MakeClient(*cluster_, "orders");
+  Mutex mu;
+  std::vector<JobResult> results;
+  client->SetFeedbackHandler([&](const std::vector<JobResult>& batch) {
+    MutexLock lock(&mu);
+    results.insert(results.end(), batch.begin(), batch.end());
+  });
+  ASSERT_OK(client->Start());
+  ASSERT_TRUE(client->WaitForJobTracker(10s));
+  Job ok = ShellJob("fb-ok", file, "true");
+  ok.need_feedback = true;
+  Job bad = ShellJob("fb-bad", file, "exit 4");
+  bad.need_feedback = true;
+  Job quiet = ShellJob("fb-none", file, "true");  // No feedback asked.
+  const Job jobs[] = {ok, bad, quiet};
+  for (const SubmitResult& r : client->SubmitBatch(jobs)) {
+    ASSERT_OK(r.status);
+  }
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        MutexLock lock(&mu);
+        return results.size() >= 2;
+      },
+      30s))
+      << cluster_->Logs();
+  ASSERT_TRUE(testing::WaitFor([&] { return Starts(file, "fb-none").size() == 1; }, 20s));
+  std::this_thread::sleep_for(500ms);  // A third result would arrive by now.
+  MutexLock lock(&mu);
+  ASSERT_EQ(results.size(), 2u);
+  std::map<std::string, JobResult> by_task;
+  for (const JobResult& r : results) by_task[r.job.task_id] = r;
+  EXPECT_TRUE(by_task["fb-ok"].success);
+  EXPECT_EQ(by_task["fb-ok"].action, JobAction::kExecuteSuccess);
+  EXPECT_FALSE(by_task["fb-bad"].success);
+  EXPECT_EQ(by_task["fb-bad"].action, JobAction::kExecuteFailed);
+  EXPECT_EQ(by_task["fb-ok"].job.submit_node_group, "orders");
+}
+
+TEST_P(EndToEndTest, JobClientLosesNothingWhileTheJobTrackersAreDownForTenSeconds) {
+  StartCluster();
+  const std::string file = cluster_->RunFile("outage.txt");
+  auto client = MakeClient(*cluster_, "outage");
+  ASSERT_OK(client->Start());
+  ASSERT_TRUE(client->WaitForJobTracker(10s));
+  int submitted = 0;
+  auto submit = [&](bool expect_saved) {
+    const std::string task = fmt::format("o-{}", submitted++);
+    SubmitResult r = client->Submit(ShellJob(task, file, "true"));
+    ASSERT_OK(r.status) << task;
+    if (expect_saved) {
+      EXPECT_TRUE(r.saved_for_later) << task;
+    }
+  };
+  for (int i = 0; i < 10; ++i) {
+    submit(false);
+  }
+  for (int i = 0; i < options_.jobtrackers; ++i) cluster_->KillJobTracker(i);
+  const auto down_since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - down_since < 10s) {
+    submit(false);  // Saved for later while no JobTracker answers.
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_GT(client->pending_jobs(), 0u);
+  for (int i = 0; i < options_.jobtrackers; ++i) cluster_->StartJobTracker(i);
+  for (int i = 0; i < 10; ++i) {
+    submit(false);
+  }
+  // Every job runs (at least once: a job the JobTracker stored just before it was killed
+  // may be resent and refused as a duplicate, never lost).
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::set<std::string> started;
+        for (const RunEvent& e : ReadRunFile(file)) {
+          if (e.event == "start") started.insert(e.id);
+        }
+        return static_cast<int>(started.size()) == submitted;
+      },
+      60s))
+      << "submitted " << submitted << "\n"
+      << cluster_->Logs();
+  EXPECT_EQ(client->pending_jobs(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Setups, EndToEndTest,
