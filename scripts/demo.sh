@@ -26,28 +26,31 @@ if [ ! -x "$LTS" ]; then
   exit 1
 fi
 
-# Not implemented yet? Unbuilt subcommands say "not built yet": running them exits 2 with it on
-# stderr, and their --help (exit 0) carries it in a "Status:" footer. Check both.
-rc=0
-help=$("$LTS" standalone --help 2>&1) || rc=$?
-if { [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; } && grep -qi 'not built yet' <<<"$help"; then
-  cat <<MSG
-==== demo: 'lts standalone' is not built yet, so nothing is started. Once it is, this script runs
-  $LTS standalone --http $ADDR${*:+ $*}
-in the foreground, which starts in one process:
-  - a JobTracker        (accepts jobs, dispatches them)
-  - a TaskTracker       (runs the jobs it is given)
-  - a JobClient         (submits sample jobs)
-  - the Admin console   on http://$ADDR
-  - an embedded registry (no ZooKeeper/Redis needed)
-  - a SQLite job store  under ./lts-data
+DATA=lts-data
+echo "==== starting lts standalone: JobTracker on 127.0.0.1:35001, a shell TaskTracker (group"
+echo "     'shell'), embedded registry, SQLite store in ./$DATA. Ctrl-C stops it."
+"$LTS" standalone --data-dir "$DATA" "$@" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM EXIT
+for _ in $(seq 1 100); do
+  "$LTS" job counts >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "demo: lts standalone exited" >&2; exit 1; }
+  sleep 0.2
+done
+echo "==== sample jobs"
+"$LTS" submit --group shell --task-id demo-date --cron '*/10 * * * * ?' \
+  --param command='date -u' --replace
+"$LTS" submit --group shell --task-id demo-flaky --replace \
+  --param command='echo "trying, attempt $LTS_ATTEMPT"; exit 75' --param laterExitCodes=75 \
+  --max-retries 3 --retry-backoff fixed --retry-delay-ms 5000
+cat <<MSG
+==== the demo is running. In another terminal:
+  $LTS job list --queue cron             the cron job (every 10 s, runs 'date -u')
+  $LTS job logs shell demo-date          its runs
+  $LTS job logs shell demo-date --biz    what it printed
+  $LTS job logs shell demo-flaky         a job that fails and is retried 3 times
+  $LTS job list --queue dead             where it ends after its last retry
+  $LTS submit --group shell --task-id hello --param command='echo hello'
+The web console (http://$ADDR) comes with the Admin node, which is not built yet.
 MSG
-  exit 0
-elif [ "$rc" -ne 0 ]; then
-  echo "demo: '$LTS standalone --help' failed (exit $rc):" >&2
-  printf '%s\n' "$help" >&2
-  exit "$rc"
-fi
-
-echo "==== starting the LTS demo: Admin console on http://$ADDR (Ctrl-C stops it)"
-exec "$LTS" standalone --http "$ADDR" "$@"
+wait "$pid"

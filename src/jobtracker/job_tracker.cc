@@ -926,9 +926,9 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
         Status s = store_->Retry(rec->job_id, epoch, outcome.retry_at_ms, now);
         if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-        logs.push_back(LogOf(
-            *rec, store::JobLogType::kRetry, false,
-            fmt::format("{}; retry {} at {}", what, rec->retry_times + 1, outcome.retry_at_ms)));
+        logs.push_back(LogOf(*rec, store::JobLogType::kRetry, false,
+                             fmt::format("{}; retry {} of {} in {} ms", what, rec->retry_times + 1,
+                                         rec->job.max_retry_times, outcome.retry_at_ms - now)));
         logs.back().tracker = tracker;
         continue;
       }

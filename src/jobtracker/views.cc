@@ -161,8 +161,18 @@ StatusOr<json> RunQuery(store::JobStore* store, const protocol::QueryRequest& qu
       return json{{"logs", out}};
     }
     case protocol::QueryKind::kBizLog: {
-      if (query.job_id.empty()) return InvalidArgument("query: bizlog needs a jobId");
-      LTS_ASSIGN_OR_RETURN(auto logs, store->QueryBizLog(query.job_id, query.limit));
+      std::string job_id = query.job_id;
+      if (job_id.empty()) {
+        if (query.node_group.empty() || query.task_id.empty()) {
+          return InvalidArgument("query: bizlog needs a jobId, or a nodeGroup and a taskId");
+        }
+        // The job's id by its key (a cron or repeat job keeps one id across its cycles).
+        protocol::QueryRequest get = query;
+        get.kind = protocol::QueryKind::kGet;
+        LTS_ASSIGN_OR_RETURN(json found, RunQuery(store, get));
+        job_id = found["job"].value("jobId", "");
+      }
+      LTS_ASSIGN_OR_RETURN(auto logs, store->QueryBizLog(job_id, query.limit));
       json out = json::array();
       for (const auto& l : logs) {
         out.push_back({{"id", l.id},
