@@ -1346,14 +1346,11 @@ void JobTracker::Impl::OnChannelClosed(const std::shared_ptr<rpc::RpcChannel>& c
 }
 
 void JobTracker::Impl::OnTrackerGone(const std::string& identity, const std::string& why) {
-  std::string group;
-  auto it = trackers_.find(identity);
-  if (it != trackers_.end()) {
-    group = it->second.group;
-    trackers_.erase(it);
-  }
+  trackers_.erase(identity);
   const int64_t epoch = epoch_.load();
-  (void)dispatch_pool_->Submit([this, identity, why, epoch, group] {
+  (void)dispatch_pool_->Submit([this, identity, why, epoch] {
+    // The jobs first, for their job log entries; then one statement moves them all.
+    auto running = store_->ListExecutingBy(store::JobStore::Owner::kTaskTracker, identity);
     auto moved =
         store_->RequeueExecuting(store::JobStore::Owner::kTaskTracker, identity, epoch, NowMs());
     if (!moved.ok()) {
@@ -1371,14 +1368,15 @@ void JobTracker::Impl::OnTrackerGone(const std::string& identity, const std::str
       counters_.requeued.fetch_add(*moved, std::memory_order_relaxed);
       LTS_LOG(WARN, "TaskTracker {} {}: {} of its running jobs are back in the queue", identity,
               why, *moved);
-      store::JobLogRecord log;
-      log.node_group = group;
-      log.log_time_ms = NowMs();
-      log.type = store::JobLogType::kFixedDead;
-      log.level = 2;
-      log.tracker = identity;
-      log.message = fmt::format("TaskTracker {} {}: {} jobs re-queued", identity, why, *moved);
-      Log({log});
+      std::vector<store::JobLogRecord> logs;
+      if (running.ok()) {
+        for (const store::JobRecord& rec : *running) {
+          logs.push_back(LogOf(rec, store::JobLogType::kFixedDead, false,
+                               fmt::format("TaskTracker {} {}: back in the queue", identity, why)));
+          logs.back().tracker = identity;
+        }
+      }
+      Log(std::move(logs));
       loop_->RunInLoop([this] {
         for (auto& [name, g] : groups_) Kick(name);
         for (auto& [name, g] : groups_) RefreshDueTime(name);
@@ -1512,8 +1510,17 @@ void JobTracker::Impl::Log(std::vector<store::JobLogRecord> records) {
 void JobTracker::Impl::WriteLogs(std::vector<store::JobLogRecord>& records) {
   for (size_t i = 0; i < records.size(); i += store::kMaxBatch) {
     const size_t n = std::min(records.size() - i, store::kMaxBatch);
-    Status s = store_->AppendJobLog(std::span(records).subspan(i, n));
-    if (!s.ok()) LTS_LOG(WARN, "writing {} job log entries failed: {}", n, s.ToString());
+    auto batch = std::span(records).subspan(i, n);
+    Status s = store_->AppendJobLog(batch);
+    if (s.code() == StatusCode::kInvalidArgument && n > 1) {
+      // One bad entry must not take the others with it: write them one by one.
+      for (size_t k = 0; k < n; ++k) {
+        Status one = store_->AppendJobLog(batch.subspan(k, 1));
+        if (!one.ok()) LTS_LOG(WARN, "a job log entry was refused: {}", one.ToString());
+      }
+    } else if (!s.ok()) {
+      LTS_LOG(WARN, "writing {} job log entries failed: {}", n, s.ToString());
+    }
   }
 }
 
