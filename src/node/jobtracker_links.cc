@@ -53,8 +53,7 @@ Status JobTrackerLinks::Start() {
     ro.address = options_.registry;
     ro.cluster = options_.cluster;
     ro.session_timeout_ms = options_.session_timeout_ms;
-    LTS_ASSIGN_OR_RETURN(owned_registry_, registry::CreateRegistry(ro));
-    LTS_RETURN_IF_ERROR(owned_registry_->Start());
+    LTS_ASSIGN_OR_RETURN(owned_registry_, registry::StartRegistry(ro));
     registry_ = owned_registry_.get();
   }
   if (registry_ != nullptr) {

@@ -113,4 +113,13 @@ StatusOr<std::unique_ptr<Registry>> CreateRegistry(const RegistryOptions& option
   return registry;
 }
 
+StatusOr<std::unique_ptr<Registry>> StartRegistry(const RegistryOptions& options) {
+  LTS_ASSIGN_OR_RETURN(std::unique_ptr<Registry> registry, CreateRegistry(options));
+  Status s = registry->Start();
+  if (!s.ok()) {
+    return Status(s.code(), fmt::format("registry {}: {}", options.address, s.message()));
+  }
+  return registry;
+}
+
 }  // namespace lts::registry

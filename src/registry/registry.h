@@ -217,4 +217,7 @@ StatusOr<RegistryAddress> ParseRegistryAddress(std::string_view address);
 // address or the cluster.
 StatusOr<std::unique_ptr<Registry>> CreateRegistry(const RegistryOptions& options);
 
+// CreateRegistry, then Start(). Errors: those of both, Start()'s naming the address.
+StatusOr<std::unique_ptr<Registry>> StartRegistry(const RegistryOptions& options);
+
 }  // namespace lts::registry

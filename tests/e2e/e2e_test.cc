@@ -251,9 +251,15 @@ TEST_P(EndToEndTest, PauseResumeTriggerAndTerminate) {
   ASSERT_TRUE(testing::WaitFor([&] { return Counts().value("executing", -1) == 0; }, 20s))
       << cluster_->Logs();
   EXPECT_LT(NowMs() - asked, 15000);
-  CliResult logs = Run("job", {"logs", "shell", "stuck", "--output", "json"});
-  ASSERT_EQ(logs.code, 0) << logs.err;
-  EXPECT_NE(logs.out.find("terminated"), std::string::npos) << logs.out;
+  // The job log is written in batches (within 200 ms): wait for the entry.
+  CliResult logs;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        logs = Run("job", {"logs", "shell", "stuck", "--output", "json"});
+        return logs.code == 0 && logs.out.find("terminated") != std::string::npos;
+      },
+      10s))
+      << logs.out << logs.err;
 }
 
 // A JobClient (the SDK, in this process) of the cluster.
