@@ -988,7 +988,10 @@ void JobTracker::Impl::Feedback(std::vector<std::pair<std::string, JobResult>> r
   std::map<std::string, std::vector<JobResult>> by_group;
   for (auto& [group, r] : results) by_group[group].push_back(std::move(r));
   loop_->RunInLoop([this, by_group = std::move(by_group)]() mutable {
-    for (auto& [group, list] : by_group) {
+    for (auto& entry : by_group) {
+      // Named copies: clang cannot capture structured bindings in a lambda.
+      const std::string group = entry.first;
+      const std::vector<JobResult> list = std::move(entry.second);
       std::shared_ptr<rpc::RpcChannel> channel;
       auto it = clients_.find(group);
       if (it != clients_.end()) {
@@ -1419,7 +1422,9 @@ void JobTracker::Impl::Repair() {
         if (rec.started_at_ms + limit > now) continue;
         by_tracker[rec.task_tracker].push_back(rec.job_id);
       }
-      for (auto& [tracker, ids] : by_tracker) {
+      for (auto& entry : by_tracker) {
+        const std::string tracker = entry.first;
+        const std::vector<std::string>& ids = entry.second;
         auto it = channels.find(tracker);
         auto channel = it == channels.end() ? nullptr : it->second.lock();
         if (channel == nullptr) {
