@@ -231,15 +231,23 @@ std::vector<std::string> BulkSql(bool postgres, const std::string& group, int64_
   // Zero-padded: like the store's own ids, they grow with submission order.
   const std::string job_id = postgres ? fmt::format("'B{}' || lpad(n::text, 10, '0')", group)
                                       : fmt::format("printf('B{}%010d', n)", group);
-  return {
-      fmt::format("INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
-                  "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
-                  "started_at, body, owns_key) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, "
-                  "100, {2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3}, 1 FROM ({1}) q",
-                  group, series, kNow, blob, job_id),
+  // Each job holds its key: owns_key on SQLite, a row in lts_instance_key on PostgreSQL.
+  std::vector<std::string> sqls = {fmt::format(
+      "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
+      "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, "
+      "started_at, body{5}) SELECT {4}, '{0}', 'bulk' || n, 'bulk' || n, 0, "
+      "100, {2} - 10000000 + n, 0, 0, {2}, {2}, 0, 0, {3}{6} FROM ({1}) q",
+      group, series, kNow, blob, job_id, postgres ? "" : ", owns_key", postgres ? "" : ", 1")};
+  if (postgres) {
+    sqls.push_back(
+        "INSERT INTO lts_instance_key (grp, task_id, job_id) SELECT grp, task_id, job_id "
+        "FROM lts_job");
+  }
+  sqls.push_back(
       // A bulk load is followed by VACUUM on PostgreSQL, as in production, so that
       // autovacuum does not start on the new rows in the middle of the measurement.
-      postgres ? "VACUUM ANALYZE" : "ANALYZE"};
+      postgres ? "VACUUM ANALYZE" : "ANALYZE");
+  return sqls;
 }
 
 // Lets the disk settle before a latency measurement: every claim commits (and fsyncs), so

@@ -98,72 +98,122 @@ namespace {
 
 // --- Statements -------------------------------------------------------------------------
 
-// Keys. (grp, task_id) is held by the definition that has it, or by the one instance
-// with that key and owns_key = 1 (unique indexes on both tables); an instance that shares
-// its definition's key (a relyOnPrevCycle cycle), or that was left running when its job
-// was replaced, has owns_key = 0. Deleting a holding row releases its key. The statements
-// that take a key check the other table; on PostgreSQL the group lock (LockGroups) keeps
-// a definition and an instance from taking one key at once, on SQLite the writer lock.
+// Keys. (grp, task_id) is held by the definition that has it (a unique index on
+// lts_job_def), or by one instance: on SQLite the instance row with owns_key = 1 (a
+// partial unique index), on PostgreSQL the instance whose job_id lts_instance_key names
+// for the key (its primary key), so that claims, which rewrite every index entry of a
+// row there, never touch a key. An instance that shares its definition's key (a
+// relyOnPrevCycle cycle), or that was left running when its job was replaced, holds
+// nothing. Deleting a holding row releases its key (on PostgreSQL the same statement
+// deletes the key row: ReleasingKeys). The statements that take a key check the other
+// table; on PostgreSQL the group lock (LockGroups) keeps a definition and an instance
+// from taking one key at once, on SQLite the writer lock.
 
 // The holder of a key: its definition's job_id first, else the holding instance's.
-const SqlText kKeyHolder = Same(
+const SqlText kKeyHolder{
     "SELECT job_id FROM lts_job_def WHERE grp = $1 AND task_id = $2 UNION ALL "
-    "SELECT job_id FROM lts_job WHERE grp = $1 AND task_id = $2 AND owns_key = 1");
+    "SELECT job_id FROM lts_job WHERE grp = $1 AND task_id = $2 AND owns_key = 1",
+    "SELECT job_id FROM lts_job_def WHERE grp = $1 AND task_id = $2 UNION ALL "
+    "SELECT job_id FROM lts_instance_key WHERE grp = $1 AND task_id = $2"};
 // The job's rows with the key stop holding it (a replacement takes it).
-const SqlText kDisownKey = Same(
+const SqlText kDisownKey{
     "UPDATE lts_job SET owns_key = 0 WHERE job_id = $1 AND grp = $2 AND task_id = $3 "
-    "AND owns_key = 1");
-// After the job's definition went: its remaining instance with the key holds it.
-const SqlText kAdoptKey = Same(
+    "AND owns_key = 1",
+    "DELETE FROM lts_instance_key WHERE grp = $2 AND task_id = $3 AND job_id = $1"};
+// After the job's definition went: its remaining instance with the key holds it (job_id
+// is unique among instances).
+const SqlText kAdoptKey{
     "UPDATE lts_job SET owns_key = 1 WHERE seq = (SELECT min(seq) FROM lts_job WHERE "
     "job_id = $1 AND grp = $2 AND task_id = $3) AND NOT EXISTS (SELECT 1 FROM lts_job_def "
     "WHERE grp = $2 AND task_id = $3) AND NOT EXISTS (SELECT 1 FROM lts_job WHERE grp = $2 "
-    "AND task_id = $3 AND owns_key = 1)");
+    "AND task_id = $3 AND owns_key = 1)",
+    "INSERT INTO lts_instance_key (grp, task_id, job_id) SELECT $2, $3, $1 WHERE EXISTS "
+    "(SELECT 1 FROM lts_job WHERE job_id = $1 AND grp = $2 AND task_id = $3) AND NOT EXISTS "
+    "(SELECT 1 FROM lts_job_def WHERE grp = $2 AND task_id = $3) ON CONFLICT DO NOTHING"};
+
+// PostgreSQL: `del`, a DELETE ... RETURNING on lts_job that returns job_id, grp and task_id
+// first, as one statement that also deletes the key rows of the deleted instances that
+// held their keys, and returns `columns` of the deleted rows (affected: their number).
+std::string ReleasingKeys(std::string_view del, std::string_view columns) {
+  return fmt::format(
+      "WITH gone AS ({}), released AS (DELETE FROM lts_instance_key k USING gone g WHERE "
+      "k.grp = g.grp AND k.task_id = g.task_id AND k.job_id = g.job_id) SELECT {} FROM gone",
+      del, columns);
+}
 
 constexpr std::string_view kJobInsertColumns =
     "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
-    "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body, "
-    "owns_key) ";
-// An instance that does not hold its key ($12 = 0) or that takes a free one ($12 = 1).
-const std::string kInsertJobSql = fmt::format(
-    "{}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11, $12)", kJobInsertColumns);
-const SqlText kInsertJob = Same(kInsertJobSql);
+    "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body";
+// An instance insert: `rest` (VALUES or SELECT) with its "{}" after the last column
+// spelled `owns_key` on SQLite (", 0" or ", 1") and left out on PostgreSQL.
+std::string JobInsert(bool sqlite, std::string_view owns_key, std::string_view rest) {
+  return sqlite ? fmt::format("{}, owns_key) {}", kJobInsertColumns,
+                              fmt::format(fmt::runtime(rest), owns_key))
+                : fmt::format("{}) {}", kJobInsertColumns, fmt::format(fmt::runtime(rest), ""));
+}
+constexpr std::string_view kJobValues =
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{})";
+// An instance that does not hold its key (it shares its definition's).
+const std::string kInsertJobSql[] = {JobInsert(true, ", 0", kJobValues),
+                                     JobInsert(false, "", kJobValues)};
+const SqlText kInsertJob{kInsertJobSql[0], kInsertJobSql[1]};
 // An instance taking its key: stored only if neither an instance nor a definition holds
-// it (affected = 0 otherwise). A duplicate job_id is still an error.
-const std::string kInsertOwningJobSql = fmt::format(
-    "{}SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11, 1 WHERE NOT EXISTS "
-    "(SELECT 1 FROM lts_job_def WHERE grp = $2 AND task_id = $3) "
-    "ON CONFLICT (grp, task_id) WHERE owns_key = 1 DO NOTHING",
-    kJobInsertColumns);
-const SqlText kInsertOwningJob = Same(kInsertOwningJobSql);
+// it (affected = 0 otherwise). A duplicate job_id is still an error. PostgreSQL takes the
+// key row first and inserts the instance only when it got it.
+constexpr std::string_view kTakeKeyPg =
+    "WITH k AS (INSERT INTO lts_instance_key (grp, task_id, job_id) SELECT $2, $3, $1{} "
+    "ON CONFLICT DO NOTHING RETURNING 1) ";
+constexpr std::string_view kNoDefinitionHolds =
+    " WHERE NOT EXISTS (SELECT 1 FROM lts_job_def WHERE grp = $2 AND task_id = $3)";
+const std::string kInsertOwningJobSql[] = {
+    JobInsert(true, ", 1",
+              "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{} WHERE NOT EXISTS "
+              "(SELECT 1 FROM lts_job_def WHERE grp = $2 AND task_id = $3) "
+              "ON CONFLICT (grp, task_id) WHERE owns_key = 1 DO NOTHING"),
+    fmt::format(kTakeKeyPg, kNoDefinitionHolds) +
+        JobInsert(false, "",
+                  "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{} FROM k")};
+const SqlText kInsertOwningJob{kInsertOwningJobSql[0], kInsertOwningJobSql[1]};
 // The same where the group has no definition at all (the common case, checked once per
 // group and transaction): SQLite runs the VALUES form at about 1.4x the speed of the
 // INSERT ... SELECT with its subquery.
-const std::string kInsertOwningJobNoDefsSql = fmt::format(
-    "{}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11, 1) "
-    "ON CONFLICT (grp, task_id) WHERE owns_key = 1 DO NOTHING",
-    kJobInsertColumns);
-const SqlText kInsertOwningJobNoDefs = Same(kInsertOwningJobNoDefsSql);
+const std::string kInsertOwningJobNoDefsSql[] = {
+    JobInsert(true, ", 1",
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{}) "
+              "ON CONFLICT (grp, task_id) WHERE owns_key = 1 DO NOTHING"),
+    fmt::format(kTakeKeyPg, "") +
+        JobInsert(false, "",
+                  "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{} FROM k")};
+const SqlText kInsertOwningJobNoDefs{kInsertOwningJobNoDefsSql[0], kInsertOwningJobNoDefsSql[1]};
 const SqlText kGroupHasDefs = Same("SELECT 1 FROM lts_job_def WHERE grp = $1 LIMIT 1");
 // The next cycle exists only while its definition does and is not suspended; the
 // definition holds the key.
-const std::string kInsertNextJobSql = fmt::format(
-    "{}SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11, 0 WHERE EXISTS "
-    "(SELECT 1 FROM lts_job_def d WHERE d.job_id = $12 AND d.suspended = 0)",
-    kJobInsertColumns);
-const SqlText kInsertNextJob = Same(kInsertNextJobSql);
+constexpr std::string_view kNextJobSelect =
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, 0, $11{} WHERE EXISTS "
+    "(SELECT 1 FROM lts_job_def d WHERE d.job_id = $12 AND d.suspended = 0)";
+const std::string kInsertNextJobSql[] = {JobInsert(true, ", 0", kNextJobSelect),
+                                         JobInsert(false, "", kNextJobSelect)};
+const SqlText kInsertNextJob{kInsertNextJobSql[0], kInsertNextJobSql[1]};
 // A definition taking its key: stored only if no instance or definition holds it.
-const SqlText kInsertDef = Same(
+const SqlText kInsertDef{
     "INSERT INTO lts_job_def (job_id, grp, task_id, kind, rely, suspended, trigger_time, "
     "repeated_count, last_generate, gmt_created, gmt_modified, body) "
     "SELECT $1, $2, $3, $4, $5, 0, $6, $7, 0, $8, $8, $9 WHERE NOT EXISTS "
     "(SELECT 1 FROM lts_job WHERE grp = $2 AND task_id = $3 AND owns_key = 1) "
-    "ON CONFLICT (grp, task_id) DO NOTHING");
+    "ON CONFLICT (grp, task_id) DO NOTHING",
+    "INSERT INTO lts_job_def (job_id, grp, task_id, kind, rely, suspended, trigger_time, "
+    "repeated_count, last_generate, gmt_created, gmt_modified, body) "
+    "SELECT $1, $2, $3, $4, $5, 0, $6, $7, 0, $8, $8, $9 WHERE NOT EXISTS "
+    "(SELECT 1 FROM lts_instance_key WHERE grp = $2 AND task_id = $3) "
+    "ON CONFLICT (grp, task_id) DO NOTHING"};
 
 const SqlText kIsExecuting = Same("SELECT 1 FROM lts_job WHERE job_id = $1 AND state = 1");
-const SqlText kDeleteWaiting = Same(
+constexpr std::string_view kDeleteWaitingSql =
     "DELETE FROM lts_job WHERE state <> 1 AND (job_id = $1 OR (grp = $2 AND real_task_id = $3 "
-    "AND real_task_id <> task_id))");
+    "AND real_task_id <> task_id))";
+const std::string kDeleteWaitingPg =
+    ReleasingKeys(fmt::format("{} RETURNING job_id, grp, task_id", kDeleteWaitingSql), "1");
+const SqlText kDeleteWaiting{kDeleteWaitingSql, kDeleteWaitingPg};
 const SqlText kDeleteDef = Same("DELETE FROM lts_job_def WHERE job_id = $1");
 const SqlText kDeleteDefKey =
     Same("DELETE FROM lts_job_def WHERE job_id = $1 RETURNING grp, task_id");
@@ -202,18 +252,26 @@ const SqlText kNextDue = Same(
     "SELECT min((SELECT min(trigger_time) FROM lts_job WHERE grp = $1 AND state = 0 AND "
     "priority = p.pr)) FROM p WHERE p.pr IS NOT NULL");
 
-const SqlText kDeleteExecuting = Same(
+const std::string kDeleteExecutingPg = ReleasingKeys(
     "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 "
-    "RETURNING grp, task_id");
+    "RETURNING job_id, grp, task_id",
+    "grp, task_id");
+const SqlText kDeleteExecuting{
+    "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 "
+    "RETURNING grp, task_id",
+    kDeleteExecutingPg};
 // Deletes the executing instances whose job_id is in $1 (a JSON array on SQLite, an
 // array literal on PostgreSQL: IdList) and whose epoch is not newer than $2; their keys
 // go with them. The first form says which rows went; SQLite tries the second (no
 // RETURNING) first and falls back to the first only when some id matched nothing.
+const std::string kDeleteExecutingSetPg = ReleasingKeys(
+    "DELETE FROM lts_job WHERE job_id = ANY($1::text[]) AND state = 1 AND epoch <= $2 "
+    "RETURNING job_id, grp, task_id",
+    "job_id");
 const SqlText kDeleteExecutingSet{
     "DELETE FROM lts_job WHERE job_id IN (SELECT value FROM json_each($1)) AND state = 1 "
     "AND epoch <= $2 RETURNING job_id",
-    "DELETE FROM lts_job WHERE job_id = ANY($1::text[]) AND state = 1 AND epoch <= $2 "
-    "RETURNING job_id"};
+    kDeleteExecutingSetPg};
 const SqlText kDeleteExecutingSetCount = Same(
     "DELETE FROM lts_job WHERE job_id IN (SELECT value FROM json_each($1)) AND state = 1 "
     "AND epoch <= $2");
@@ -575,7 +633,6 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
           conflicts.push_back(i);
         } else if (defs && needs_instance(records[i])) {
           cycles.push_back(JobParams(records[i], ids[i], JobState::kExecutable, now_ms));
-          cycles.back().push_back(Value::Int(0));
         }
       }
       LTS_RETURN_IF_ERROR(impl_->RunBatch(c, kInsertJob, cycles).status());
@@ -612,9 +669,9 @@ StatusOr<std::vector<SubmitResult>> JobStore::Submit(std::span<const JobRecord> 
       if (is_def(r)) {
         LTS_ASSIGN_OR_RETURN(taken, impl_->Run(c, kInsertDef, DefParams(r, ids[i], now_ms)));
         if (taken.affected == 1 && needs_instance(r)) {
-          std::vector<Value> jp = JobParams(r, ids[i], JobState::kExecutable, now_ms);
-          jp.push_back(Value::Int(0));
-          LTS_RETURN_IF_ERROR(impl_->Run(c, kInsertJob, jp).status());
+          LTS_RETURN_IF_ERROR(
+              impl_->Run(c, kInsertJob, JobParams(r, ids[i], JobState::kExecutable, now_ms))
+                  .status());
         }
       } else {
         LTS_ASSIGN_OR_RETURN(
@@ -993,9 +1050,13 @@ Status JobStore::DeadLetter(std::string_view job_id, int64_t epoch, std::string_
                             int64_t now_ms) {
   LTS_RETURN_IF_ERROR(internal::CheckIdentifier("jobId", job_id, kMaxJobIdBytes));
   LTS_RETURN_IF_ERROR(internal::CheckMessage("reason", reason));
-  static const std::string del = fmt::format(
-      "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 RETURNING grp, "
-      "task_id, priority, trigger_time, retry_times, repeated_count, gmt_created, body");
+  static constexpr std::string_view kDel =
+      "DELETE FROM lts_job WHERE job_id = $1 AND state = 1 AND epoch <= $2 RETURNING ";
+  static constexpr std::string_view kDeadCols =
+      "grp, task_id, priority, trigger_time, retry_times, repeated_count, gmt_created, body";
+  static const std::string del_sqlite = fmt::format("{}{}", kDel, kDeadCols);
+  static const std::string del_pg =
+      ReleasingKeys(fmt::format("{}job_id, {}", kDel, kDeadCols), kDeadCols);
   static const SqlText kInsertDead = Same(
       "INSERT INTO lts_dead_job (job_id, grp, task_id, priority, trigger_time, retry_times, "
       "repeated_count, gmt_created, dead_at, reason, body) "
@@ -1004,7 +1065,7 @@ Status JobStore::DeadLetter(std::string_view job_id, int64_t epoch, std::string_
       "retry_times = excluded.retry_times");
   return impl_->Transaction([&](Connection* c) -> Status {
     const Value p[] = {Value::Text(job_id), Value::Int(epoch)};
-    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(del), p));
+    LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, SqlText{del_sqlite, del_pg}, p));
     if (r.rows.empty()) return ExplainMiss(impl_.get(), c, job_id, epoch);
     const Row& row = r.rows[0];
     const Value ins[] = {Value::Text(job_id),

@@ -8,10 +8,17 @@
 namespace lts::store::internal {
 namespace {
 
+// One migration: DDL for both dialects, then each dialect's own part (empty when none).
+struct Migration {
+  std::string_view both;
+  std::string_view sqlite_only = {};
+  std::string_view postgres_only = {};
+};
+
 // Migration N is kMigrations[N - 1]. Never edit a released migration: add one.
-constexpr std::string_view kMigrations[] = {
+constexpr Migration kMigrations[] = {
     // 1: the job queues, feedback, node groups and the job log.
-    R"(
+    {R"(
 CREATE TABLE lts_job_key (
   grp {TEXT} NOT NULL, task_id {TEXT} NOT NULL, job_id {TEXT} NOT NULL,
   PRIMARY KEY (grp, task_id)) {NOROWID};
@@ -43,9 +50,9 @@ CREATE TABLE lts_job_log (
   log_time {INT} NOT NULL, log_type {INT} NOT NULL, success {INT} NOT NULL, level {INT} NOT NULL,
   tracker {TEXT}, msg {BLOB} NOT NULL);
 CREATE INDEX lts_job_log_task ON lts_job_log (grp, task_id, id);
-)",
+)"},
     // 2: the dead-letter queue and the BizLog table directory.
-    R"(
+    {R"(
 CREATE TABLE lts_dead_job (
   job_id {TEXT} PRIMARY KEY, grp {TEXT} NOT NULL, task_id {TEXT} NOT NULL,
   priority {INT} NOT NULL, trigger_time {INT} NOT NULL, retry_times {INT} NOT NULL,
@@ -54,13 +61,13 @@ CREATE TABLE lts_dead_job (
 CREATE INDEX lts_dead_job_key ON lts_dead_job (grp, task_id);
 CREATE TABLE lts_bizlog_table (
   n {INT} PRIMARY KEY, row_count {INT} NOT NULL, created_at {INT} NOT NULL);
-)",
+)"},
     // 3: key ownership moves onto the rows that hold the keys. An instance that holds its
     // (grp, task_id) has owns_key = 1 (one per key: a partial unique index); a definition
     // holds its key by existing (a unique index); an instance sharing its definition's key
     // (a relyOnPrevCycle cycle) or left running after a replacement has owns_key = 0. The
     // separate key table, an insert and a delete per job, goes.
-    R"(
+    {R"(
 ALTER TABLE lts_job ADD COLUMN owns_key {INT} NOT NULL DEFAULT 0;
 UPDATE lts_job SET owns_key = 1 WHERE EXISTS (SELECT 1 FROM lts_job_key k
   WHERE k.grp = lts_job.grp AND k.task_id = lts_job.task_id AND k.job_id = lts_job.job_id)
@@ -71,7 +78,23 @@ CREATE UNIQUE INDEX lts_job_owner ON lts_job (grp, task_id) WHERE owns_key = 1;
 DROP INDEX lts_job_def_key;
 CREATE UNIQUE INDEX lts_job_def_owner ON lts_job_def (grp, task_id);
 DROP TABLE lts_job_key;
-)",
+)"},
+    // 4: PostgreSQL only: instance keys move off the job rows into lts_instance_key, which
+    // claims do not touch. A claim there is a non-HOT update (state is in partial index
+    // predicates): it adds the row's new version to every index whose predicate holds,
+    // and lts_job_owner, ordered by (grp, task_id) rather than by claim order, made each
+    // claim dirty scattered leaf pages of a large queue. SQLite updates only the indexes
+    // whose columns change, so it keeps owns_key (no second table written per job).
+    {"", "",
+     R"(
+CREATE TABLE lts_instance_key (
+  grp {TEXT} NOT NULL, task_id {TEXT} NOT NULL, job_id {TEXT} NOT NULL,
+  PRIMARY KEY (grp, task_id));
+INSERT INTO lts_instance_key (grp, task_id, job_id)
+  SELECT grp, task_id, job_id FROM lts_job WHERE owns_key = 1;
+DROP INDEX lts_job_owner;
+ALTER TABLE lts_job DROP COLUMN owns_key;
+)"},
 };
 
 void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
@@ -129,8 +152,13 @@ Status ApplyMigrations(Connection* conn, Dialect dialect, int target) {
                                             current, LatestSchemaVersion()));
     }
     for (int v = current + 1; v <= target; ++v) {
-      Status m = conn->Execute(ForDialect(kMigrations[v - 1], dialect));
-      if (!m.ok()) return m.WithContext(fmt::format("migration {}", v));
+      const Migration& mig = kMigrations[v - 1];
+      for (std::string_view ddl :
+           {mig.both, dialect == Dialect::kSqlite ? mig.sqlite_only : mig.postgres_only}) {
+        if (ddl.empty()) continue;
+        Status m = conn->Execute(ForDialect(ddl, dialect));
+        if (!m.ok()) return m.WithContext(fmt::format("migration {}", v));
+      }
       const Value params[] = {Value::Int(v),
                               Value::Int(static_cast<int64_t>(std::time(nullptr)) * 1000)};
       LTS_RETURN_IF_ERROR(

@@ -87,10 +87,15 @@ Status JobStore::RetryDeadLetter(std::string_view job_id, int64_t now_ms) {
       fmt::format("DELETE FROM lts_dead_job WHERE job_id = $1 RETURNING {}", kDeadColumns);
   // The key is taken back unless someone else holds it: free, the instance holds it; held
   // by the job's own definition (a periodic job's cycle), the instance shares it.
-  static const SqlText kInsert = Same(
+  static const SqlText kInsert{
       "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
       "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body, "
-      "owns_key) VALUES ($1, $2, $3, $4, 0, $5, $6, 0, $7, $8, $8, 0, 0, $9, $10)");
+      "owns_key) VALUES ($1, $2, $3, $4, 0, $5, $6, 0, $7, $8, $8, 0, 0, $9, $10)",
+      // PostgreSQL: the key row ($10 = 1) in the same statement.
+      "WITH k AS (INSERT INTO lts_instance_key (grp, task_id, job_id) SELECT $2, $3, $1 "
+      "WHERE $10 = 1) INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, "
+      "trigger_time, retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, "
+      "body) VALUES ($1, $2, $3, $4, 0, $5, $6, 0, $7, $8, $8, 0, 0, $9)"};
   return impl_->Transaction([&](Connection* c) -> Status {
     const Value p[] = {Value::Text(job_id)};
     LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->Run(c, Same(del), p));

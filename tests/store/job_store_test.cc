@@ -731,6 +731,68 @@ TEST_F(JobStoreTest, Version2IsUpgradedWithItsKeys) {
   EXPECT_EQ(kept.job.task_id, "kept");
 }
 
+// Rows as version 3 wrote them: the one-off job holds its key on its row (owns_key = 1),
+// the cron job by its definition (its cycle shares it, owns_key = 0), and a replaced job's
+// run still executing holds nothing (owns_key = 0) while its replacement holds the key.
+bool WriteVersion3Rows(const testing::StoreLocation& loc) {
+  std::string body_once, body_cron, body_replaced;
+  internal::EncodeJobBody(MakeJob("kept"), &body_once);
+  internal::EncodeJobBody(MakeCron("c"), &body_cron);
+  internal::EncodeJobBody(MakeJob("r"), &body_replaced);
+  return loc.Exec(fmt::format(
+      "INSERT INTO lts_job (job_id, grp, task_id, real_task_id, state, priority, trigger_time, "
+      "retry_times, repeated_count, gmt_created, gmt_modified, epoch, started_at, body, "
+      "owns_key) VALUES "
+      "('J1', 'g1', 'kept', 'kept', 0, 100, 1000, 0, 0, 1, 1, 0, 0, {0}, 1), "
+      "('J2', 'g1', 'c', 'c', 0, 100, 500000, 0, 0, 1, 1, 0, 0, {1}, 0), "
+      "('J3', 'g1', 'r', 'r', 1, 100, 1000, 0, 0, 1, 1, 1, 5, {2}, 0), "
+      "('J4', 'g1', 'r', 'r', 0, 100, 2000000, 0, 0, 1, 1, 0, 0, {2}, 1);"
+      "INSERT INTO lts_job_def (job_id, grp, task_id, kind, rely, suspended, trigger_time, "
+      "repeated_count, last_generate, gmt_created, gmt_modified, body) VALUES "
+      "('J2', 'g1', 'c', 2, 1, 0, 500000, 0, 0, 1, 1, {1})",
+      testing::StoreLocation::BlobLiteral(body_once),
+      testing::StoreLocation::BlobLiteral(body_cron),
+      testing::StoreLocation::BlobLiteral(body_replaced)));
+}
+
+TEST_F(JobStoreTest, Version3IsUpgradedWithItsKeys) {
+  testing::StoreLocation loc;
+  CreateAtVersion(loc, 3);
+  ASSERT_TRUE(WriteVersion3Rows(loc));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> upgraded, loc.Open());
+  EXPECT_EQ(upgraded->SchemaVersion().value_or(-1), JobStore::LatestSchemaVersion());
+  ASSERT_OK_AND_ASSIGN(QueueCounts counts, upgraded->Counts());
+  EXPECT_EQ(counts.executable, 3);
+  EXPECT_EQ(counts.executing, 1);
+  EXPECT_EQ(counts.cron, 1);
+  // Every key is still held, by the same job.
+  for (const char* task : {"kept", "r"}) {
+    std::vector<SubmitResult> r =
+        upgraded->Submit(std::vector<JobRecord>{MakeJob(task)}, kNow).value();
+    EXPECT_THAT(r[0].status, StatusIs(StatusCode::kAlreadyExists, ::testing::_)) << task;
+    EXPECT_EQ(r[0].job_id, std::string(task) == "kept" ? "J1" : "J4");
+  }
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  // The replaced run's completion releases nothing; the replacement keeps the key.
+  ASSERT_OK(upgraded->Complete({"J3", 1, kNow, {}, {}}).status);
+  EXPECT_THAT(upgraded->Submit(std::vector<JobRecord>{MakeJob("r")}, kNow).value()[0].status,
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  // Completing the one-off job releases its key; cancelling the cron job releases its.
+  ClaimRequest req{"g1", "jt", "", 1, 1, kNow};
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> c, upgraded->Claim(req));
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].job_id, "J1");
+  ASSERT_OK(upgraded->Complete({"J1", 1, kNow, {}, {}}).status);
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeJob("kept")}, kNow).value()[0].status);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, upgraded->Cancel("g1", "c"));
+  EXPECT_EQ(removed, 2);
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeCron("c")}, kNow).value()[0].status);
+  ASSERT_OK_AND_ASSIGN(removed, upgraded->Cancel("g1", "r"));
+  EXPECT_EQ(removed, 1);
+  EXPECT_OK(upgraded->Submit(std::vector<JobRecord>{MakeJob("r")}, kNow).value()[0].status);
+}
+
 TEST_F(JobStoreTest, DataSurvivesReopen) {
   std::vector<JobRecord> jobs = {MakeJob("a"), MakeCron("c")};
   ASSERT_OK(store_->Submit(jobs, kNow));
