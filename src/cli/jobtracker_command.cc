@@ -32,21 +32,12 @@ struct JobTrackerArgs {
 Status Resolve(const CLI::App& sub, JobTrackerArgs* a) {
   LTS_RETURN_IF_ERROR(ResolveNodeFlags(sub, "jobtracker", kJobTrackerFlags, &a->node));
   const Config& config = a->node.config;
-  auto from_config = [&](const char* flag, const char* env, const char* key,
-                         std::string* value) -> Status {
-    if (sub.count(flag) > 0) return Status::Ok();
-    if (const char* v = std::getenv(env); v != nullptr && *v != '\0') {
-      *value = v;
-      return Status::Ok();
-    }
-    if (!config.Has(key)) return Status::Ok();
-    LTS_ASSIGN_OR_RETURN(*value, config.GetString(key, *value));
-    return Status::Ok();
-  };
-  LTS_RETURN_IF_ERROR(from_config("--store", "LTS_STORE", "jobtracker.store", &a->store));
-  LTS_RETURN_IF_ERROR(from_config("--listen", "LTS_LISTEN", "jobtracker.listen", &a->listen));
   LTS_RETURN_IF_ERROR(
-      from_config("--misfire", "LTS_MISFIRE", "jobtracker.misfire.policy", &a->misfire));
+      ResolveSetting(sub, config, "--store", "LTS_STORE", "jobtracker.store", &a->store));
+  LTS_RETURN_IF_ERROR(
+      ResolveSetting(sub, config, "--listen", "LTS_LISTEN", "jobtracker.listen", &a->listen));
+  LTS_RETURN_IF_ERROR(ResolveSetting(sub, config, "--misfire", "LTS_MISFIRE",
+                                     "jobtracker.misfire.policy", &a->misfire));
   if (a->misfire != "fire-once" && a->misfire != "skip") {
     return InvalidArgument(
         fmt::format("--misfire: expected fire-once or skip, got \"{}\"", a->misfire));

@@ -22,16 +22,22 @@ const char* Env(const char* name) {
 
 bool Given(const CLI::App& sub, const char* flag) { return sub.count(flag) > 0; }
 
-// Fills a string setting from the environment or the config unless its flag was given.
-Status ResolveString(const CLI::App& sub, const NodeFlags& flags, const char* flag, const char* env,
-                     const char* key, std::string* value) {
+// Fills an integer setting in [min, max] from the environment or the config unless its
+// flag was given.
+Status ResolveInt(const CLI::App& sub, const Config& config, const char* flag, const char* env,
+                  const char* key, int min, int max, int* value) {
   if (Given(sub, flag)) return Status::Ok();
   if (const char* v = Env(env)) {
-    *value = v;
-    return Status::Ok();
-  }
-  if (key != nullptr && flags.config.Has(key)) {
-    LTS_ASSIGN_OR_RETURN(*value, flags.config.GetString(key, *value));
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < min || n > max) {
+      return InvalidArgument(
+          fmt::format("{}: expected an integer in [{}, {}], got \"{}\"", env, min, max, v));
+    }
+    *value = static_cast<int>(n);
+  } else if (config.Has(key)) {
+    LTS_ASSIGN_OR_RETURN(int64_t n, config.GetInt64(key, *value, min, max));
+    *value = static_cast<int>(n);
   }
   return Status::Ok();
 }
@@ -56,6 +62,19 @@ std::string HostName() {
 }
 
 }  // namespace
+
+Status ResolveSetting(const CLI::App& sub, const Config& config, const char* flag, const char* env,
+                      const char* key, std::string* value) {
+  if (Given(sub, flag)) return Status::Ok();
+  if (const char* v = Env(env)) {
+    *value = v;
+    return Status::Ok();
+  }
+  if (key != nullptr && config.Has(key)) {
+    LTS_ASSIGN_OR_RETURN(*value, config.GetString(key, *value));
+  }
+  return Status::Ok();
+}
 
 void AddNodeFlags(CLI::App* sub, NodeFlags* flags, unsigned which) {
   if (which & kConfigFlag) {
@@ -118,12 +137,12 @@ Status ResolveNodeFlags(const CLI::App& sub, std::string_view command, unsigned 
     }
   }
   if (which & kRegistryFlags) {
-    LTS_RETURN_IF_ERROR(ResolveString(sub, *flags, "--registry", "LTS_REGISTRY", "registryAddress",
-                                      &flags->registry));
-    LTS_RETURN_IF_ERROR(
-        ResolveString(sub, *flags, "--cluster", "LTS_CLUSTER", "clusterName", &flags->cluster));
-    LTS_RETURN_IF_ERROR(ResolveString(sub, *flags, "--secret-file", "LTS_SECRET_FILE",
-                                      "clusterSecretFile", &flags->secret_file));
+    LTS_RETURN_IF_ERROR(ResolveSetting(sub, flags->config, "--registry", "LTS_REGISTRY",
+                                       "registryAddress", &flags->registry));
+    LTS_RETURN_IF_ERROR(ResolveSetting(sub, flags->config, "--cluster", "LTS_CLUSTER",
+                                       "clusterName", &flags->cluster));
+    LTS_RETURN_IF_ERROR(ResolveSetting(sub, flags->config, "--secret-file", "LTS_SECRET_FILE",
+                                       "clusterSecretFile", &flags->secret_file));
     if (!flags->registry.empty()) {
       auto parsed = registry::ParseRegistryAddress(flags->registry);
       if (!parsed.ok()) {
@@ -131,22 +150,9 @@ Status ResolveNodeFlags(const CLI::App& sub, std::string_view command, unsigned 
       }
     }
     if (flags->cluster.empty()) return InvalidArgument("--cluster: must not be empty");
-    if (!Given(sub, "--session-timeout-ms")) {
-      if (const char* v = Env("LTS_SESSION_TIMEOUT_MS")) {
-        char* end = nullptr;
-        const long n = std::strtol(v, &end, 10);
-        if (end == v || *end != '\0' || n < 1000 || n > 600000) {
-          return InvalidArgument(fmt::format(
-              "LTS_SESSION_TIMEOUT_MS: expected an integer in [1000, 600000], got \"{}\"", v));
-        }
-        flags->session_timeout_ms = static_cast<int>(n);
-      } else if (flags->config.Has("registry.session.timeout")) {
-        LTS_ASSIGN_OR_RETURN(
-            int64_t n, flags->config.GetInt64("registry.session.timeout", flags->session_timeout_ms,
-                                              1000, 600000));
-        flags->session_timeout_ms = static_cast<int>(n);
-      }
-    }
+    LTS_RETURN_IF_ERROR(ResolveInt(sub, flags->config, "--session-timeout-ms",
+                                   "LTS_SESSION_TIMEOUT_MS", "registry.session.timeout", 1000,
+                                   600000, &flags->session_timeout_ms));
     if (!flags->secret_file.empty()) {
       std::ifstream in(flags->secret_file, std::ios::binary);
       if (!in) {
@@ -179,36 +185,23 @@ Status ResolveNodeFlags(const CLI::App& sub, std::string_view command, unsigned 
   }
   if (which & kGroupFlag) {
     LTS_RETURN_IF_ERROR(
-        ResolveString(sub, *flags, "--group", "LTS_GROUP", "nodeGroup", &flags->group));
+        ResolveSetting(sub, flags->config, "--group", "LTS_GROUP", "nodeGroup", &flags->group));
     if (flags->group.empty()) return InvalidArgument("--group: required");
   }
   if (which & kIdentityFlag) {
-    LTS_RETURN_IF_ERROR(
-        ResolveString(sub, *flags, "--identity", "LTS_IDENTITY", "identity", &flags->identity));
+    LTS_RETURN_IF_ERROR(ResolveSetting(sub, flags->config, "--identity", "LTS_IDENTITY", "identity",
+                                       &flags->identity));
     if (flags->identity.empty()) {
       flags->identity = fmt::format("{}-{}-{}", command, HostName(), getpid());
     }
   }
   if (which & kDataDirFlag) {
-    LTS_RETURN_IF_ERROR(
-        ResolveString(sub, *flags, "--data-dir", "LTS_DATA_DIR", "dataPath", &flags->data_dir));
+    LTS_RETURN_IF_ERROR(ResolveSetting(sub, flags->config, "--data-dir", "LTS_DATA_DIR", "dataPath",
+                                       &flags->data_dir));
   }
   if (which & kThreadsFlag) {
-    if (!Given(sub, "--threads")) {
-      if (const char* v = Env("LTS_THREADS")) {
-        char* end = nullptr;
-        const long n = std::strtol(v, &end, 10);
-        if (end == v || *end != '\0' || n < 1 || n > 4096) {
-          return InvalidArgument(
-              fmt::format("LTS_THREADS: expected an integer in [1, 4096], got \"{}\"", v));
-        }
-        flags->threads = static_cast<int>(n);
-      } else if (flags->config.Has("workThreads")) {
-        LTS_ASSIGN_OR_RETURN(int64_t n,
-                             flags->config.GetInt64("workThreads", flags->threads, 1, 4096));
-        flags->threads = static_cast<int>(n);
-      }
-    }
+    LTS_RETURN_IF_ERROR(ResolveInt(sub, flags->config, "--threads", "LTS_THREADS", "workThreads", 1,
+                                   4096, &flags->threads));
     if (flags->threads < 1 || flags->threads > 4096) {
       return InvalidArgument(fmt::format("--threads: expected 1..4096, got {}", flags->threads));
     }

@@ -67,6 +67,12 @@ enum NodeFlagSet : unsigned {
 // defaults set before the call, shown in --help).
 void AddNodeFlags(CLI::App* sub, NodeFlags* flags, unsigned which);
 
+// A command's own string setting with the same precedence: unless `flag` was given on the
+// command line, the environment variable `env`, else the config key `key` (may be null),
+// else `*value` stays. Errors: the Config's (naming the file and key).
+Status ResolveSetting(const CLI::App& sub, const Config& config, const char* flag, const char* env,
+                      const char* key, std::string* value);
+
 // After parsing: fills every setting not given as a flag from the environment, then the
 // configuration file, loads the secret, and checks values (threads >= 1 when taken, the
 // registry address parses). `command` is the subcommand name, used for the default
