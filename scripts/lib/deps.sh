@@ -5,7 +5,8 @@
 #   lts_deps_missing <pkg>...     print the packages (one per line) that are not installed
 #   lts_with_build_lock <cmd>...  run cmd holding /tmp/lts-build.lock (house rule: one build at a time)
 #
-# Groups: build (compile the tree), test (servers and tools the tests use).
+# Groups: build (compile the tree), test (servers and tools the tests use, chromium and node for
+# the browser test).
 # Only packages that dpkg does not report as installed are ever named to apt: naming an installed
 # package can upgrade it (libpq-dev would drag the preinstalled PostgreSQL server along).
 # Env: LTS_DEPS_DRY_RUN=1 prints what would be installed and stops there.
@@ -25,7 +26,14 @@ LTS_DEPS_GROUP_test=(
   clang libclang-rt-14-dev
   zookeeperd redis-server python3-aiosmtpd postgresql-15 curl beanstalkd
   libquartz2-java openjdk-17-jdk-headless
+  chromium
 )
+# node and npm: `npm ci --prefix web` and the browser test (tests/admin/browser). The machines
+# normally come with Node 20 and the npm bundled in its nodejs package (NodeSource): naming
+# Debian's nodejs/npm there would fight that package, so each joins the group only when its
+# command is missing. (Debian 12's nodejs is 18: web/'s playwright-core asks for Node >= 20.)
+command -v node >/dev/null 2>&1 || LTS_DEPS_GROUP_test+=(nodejs)
+command -v npm >/dev/null 2>&1 || LTS_DEPS_GROUP_test+=(npm)
 
 _lts_deps_log() { printf '[deps] %s\n' "$*" >&2; }
 
