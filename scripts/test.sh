@@ -3,10 +3,13 @@
 #   deps        install the missing Debian packages of the groups build + test
 #   configure   build/       RelWithDebInfo, -DLTS_WERROR=ON
 #   build       cmake --build build
+#   npm         npm ci --prefix web: chart.js for the console, playwright-core for the browser test
+#               (tests/admin/browser, labelled browser; it drives /usr/bin/chromium)
 #   services    ZooKeeper, Redis, PostgreSQL, SMTP sink on 127.0.0.1 (scripts/lib/services.sh)
-#   test        ctest --test-dir build (every test)
+#   test        ctest --test-dir build (every test, the browser test included)
 #   asan-configure / asan-build / asan-test
-#               build-asan/ Debug with ASan+UBSan, then the tests labelled unit
+#               build-asan/ Debug with ASan+UBSan, then the tests labelled unit (not the browser
+#               test, nor any other integration test)
 #   fuzz        build-fuzz/ with clang (-DLTS_FUZZ=ON: libFuzzer, ASan, UBSan), then
 #               fuzz_frame_decoder for LTS_FUZZ_SECONDS (default 60) on a copy of its seed
 #               corpus; a crash, leak, UB report, timeout or OOM fails it (the input is kept
@@ -50,7 +53,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 ASAN_OPTS="halt_on_error=1:abort_on_error=0:detect_leaks=1:print_stacktrace=1:check_initialization_order=1"
 UBSAN_OPTS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 
-ALL_PHASES=(deps configure build services test asan-configure asan-build asan-test tsan
+ALL_PHASES=(deps configure build npm services test asan-configure asan-build asan-test tsan
             thread-safety fuzz)
 declare -A PHASE_RESULT=() PHASE_SECS=()
 CTEST_LINES=()
@@ -244,14 +247,18 @@ phase deps lts_deps_install build test || exit 1
 phase configure cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_WERROR=ON || exit 1
 phase build lts_with_build_lock cmake --build build -j"$JOBS" || exit 1
 
-# 4-5: services and every test. Without services, the integration tests cannot pass: skip to asan.
+# 4: the npm packages of web/ (exactly those of web/package-lock.json). Without them the browser
+# test fails with a message saying so; every other test runs all the same.
+phase npm npm ci --prefix web --no-audit --no-fund || true
+
+# 5-6: services and every test. Without services, the integration tests cannot pass: skip to asan.
 if phase services lts_services_start; then
   phase test run_ctest build || true
 else
   skip test "services did not start"
 fi
 
-# 6-8: the unit tests again under ASan + UBSan.
+# 7-9: the unit tests again under ASan + UBSan (-L unit: the browser test is labelled browser).
 if [ "$SKIP_ASAN" = 1 ]; then
   skip asan-configure "--skip-asan"
   skip asan-build "--skip-asan"
@@ -266,7 +273,7 @@ else
   phase asan-test with_sanitizer_env run_ctest build-asan -L unit || true
 fi
 
-# 9-10: data races under TSan; lock annotations under clang's analysis.
+# 10-11: data races under TSan; lock annotations under clang's analysis.
 if [ "$SKIP_TSAN" = 1 ]; then
   skip tsan "--skip-tsan"
   skip thread-safety "--skip-tsan"
@@ -275,7 +282,7 @@ else
   phase thread-safety run_thread_safety || true
 fi
 
-# 11: the frame decoder and body codecs under libFuzzer.
+# 12: the frame decoder and body codecs under libFuzzer.
 if [ "$SKIP_FUZZ" = 1 ]; then
   skip fuzz "--skip-fuzz"
 else
