@@ -3,7 +3,8 @@
 #   build/bin/lts standalone --http 127.0.0.1:8080 [extra args...]
 # which starts a JobTracker, a TaskTracker, a JobClient submitting sample jobs, the Admin console
 # on http://127.0.0.1:8080, an embedded registry and a SQLite job store under ./lts-data.
-# Installs only the build group of packages (scripts/lib/deps.sh). Ctrl-C stops the demo.
+# Installs only the build group of packages (scripts/lib/deps.sh), and the console's npm packages
+# (chart.js: npm ci --omit=dev --prefix web) unless web/node_modules has them. Ctrl-C stops the demo.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +25,17 @@ lts_with_build_lock cmake --build build -j"$JOBS"
 if [ ! -x "$LTS" ]; then
   echo "demo: $LTS was not built" >&2
   exit 1
+fi
+
+# The console draws its charts with chart.js from web/node_modules (served at /vendor/chart.js/).
+if [ ! -d web/node_modules/chart.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==== npm ci --omit=dev --prefix web (chart.js for the console)"
+    npm ci --omit=dev --prefix web --no-audit --no-fund --loglevel=error >/dev/null ||
+      echo "demo: npm ci failed: the console runs without its charts" >&2
+  else
+    echo "demo: npm is not installed: the console runs without its charts" >&2
+  fi
 fi
 
 DATA=lts-data
