@@ -232,6 +232,9 @@ class JobCommand {
         PrintTable(rows, out);
         return 0;
       }
+      case protocol::QueryKind::kStats:  // Not asked by `lts job`: printed as JSON.
+        out << Dump(*doc, 2) << "\n";
+        return 0;
     }
     return 0;
   }
@@ -240,9 +243,9 @@ class JobCommand {
     if (int code = Connect(); code != 0) return code;
     StatusOr<protocol::ControlResponse> response = client_->Control(request);
     if (!response.ok()) return Fail(response.status(), 1);
-    const std::string what = request.op == protocol::ControlOp::kRetryDead
-                                 ? request.job_id
-                                 : request.key.node_group + "/" + request.key.task_id;
+    std::string what = request.key.node_group + "/" + request.key.task_id;
+    if (request.op == protocol::ControlOp::kRetryDead) what = request.job_id;
+    if (protocol::IsNodeControlOp(request.op)) what = request.identity;
     if (args_.output == "json") {
       *ctx_->out << Dump({{"op", protocol::ControlOpName(request.op)},
                           {"target", what},

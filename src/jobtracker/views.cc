@@ -71,6 +71,8 @@ json JobView(const store::JobRecord& rec, std::string_view queue) {
 
 StatusOr<json> RunQuery(store::JobStore* store, const protocol::QueryRequest& query) {
   switch (query.kind) {
+    case protocol::QueryKind::kStats:
+      return InvalidArgument("query.kind: 'stats' is answered by the JobTracker, not the store");
     case protocol::QueryKind::kCounts: {
       LTS_ASSIGN_OR_RETURN(store::QueueCounts c, store->Counts());
       return json{{"counts",

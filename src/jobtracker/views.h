@@ -15,8 +15,8 @@ namespace lts::jobtracker {
 //  "taskTracker", "jobTracker", "startedAt", "gmtCreated", "gmtModified"}.
 nlohmann::json JobView(const store::JobRecord& rec, std::string_view queue);
 
-// Runs a query against the store. Errors: kInvalidArgument naming an unknown queue;
-// the store's.
+// Runs a query against the store. Errors: kInvalidArgument naming an unknown queue or
+// for kStats (the JobTracker answers it from memory); the store's.
 StatusOr<nlohmann::json> RunQuery(store::JobStore* store, const protocol::QueryRequest& query);
 
 }  // namespace lts::jobtracker

@@ -230,9 +230,21 @@ StatusOr<JobKey> JobKey::FromJson(const json& value, std::string_view prefix) {
 }
 
 namespace {
-constexpr std::string_view kControlOpNames[] = {"pause",  "resume",    "trigger",
-                                                "cancel", "terminate", "retry-dead"};
-constexpr std::string_view kQueryKindNames[] = {"list", "get", "logs", "bizlog", "counts"};
+constexpr std::string_view kControlOpNames[] = {"pause",        "resume",     "trigger",
+                                                "cancel",       "terminate",  "retry-dead",
+                                                "disable-node", "enable-node"};
+constexpr std::string_view kQueryKindNames[] = {"list", "get", "logs", "bizlog", "counts", "stats"};
+
+// "a, b, c" of a name table, for error messages.
+template <size_t N>
+std::string NameList(const std::string_view (&names)[N]) {
+  std::string out;
+  for (std::string_view name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
 }  // namespace
 
 std::string_view ControlOpName(ControlOp op) { return kControlOpNames[static_cast<int>(op)]; }
@@ -242,14 +254,18 @@ StatusOr<ControlOp> ParseControlOp(std::string_view name) {
     if (kControlOpNames[i] == name) return static_cast<ControlOp>(i);
   }
   return InvalidArgument(
-      fmt::format("op: '{}' is not one of pause, resume, trigger, cancel, terminate, retry-dead",
-                  name.substr(0, 64)));
+      fmt::format("op: '{}' is not one of {}", name.substr(0, 64), NameList(kControlOpNames)));
+}
+
+bool IsNodeControlOp(ControlOp op) {
+  return op == ControlOp::kDisableNode || op == ControlOp::kEnableNode;
 }
 
 json ControlRequest::ToJson() const {
   json j{{"op", ControlOpName(op)}};
   if (!key.task_id.empty() || !key.node_group.empty()) j["key"] = key.ToJson();
   if (!job_id.empty()) j["jobId"] = job_id;
+  if (!identity.empty()) j["identity"] = identity;
   return j;
 }
 
@@ -260,6 +276,11 @@ StatusOr<ControlRequest> ControlRequest::FromJson(const json& value) {
   std::string op;
   LTS_RETURN_IF_ERROR(RequiredString(r, "op", &op, 32));
   LTS_ASSIGN_OR_RETURN(request.op, ParseControlOp(op));
+  if (IsNodeControlOp(request.op)) {
+    // A TaskTracker op: the identity is all it needs; job fields are ignored.
+    LTS_RETURN_IF_ERROR(RequiredString(r, "identity", &request.identity, kMaxIdBytes));
+    return request;
+  }
   LTS_RETURN_IF_ERROR(r.String("jobId", &request.job_id, kMaxIdBytes));
   if (const json* key = r.Find("key"); key != nullptr && !key->is_null()) {
     LTS_ASSIGN_OR_RETURN(request.key, JobKey::FromJson(*key, "control.key"));
@@ -550,6 +571,14 @@ StatusOr<HeartbeatRequest> HeartbeatRequest::FromJson(const json& value) {
 
 std::string_view QueryKindName(QueryKind kind) { return kQueryKindNames[static_cast<int>(kind)]; }
 
+StatusOr<QueryKind> ParseQueryKind(std::string_view name) {
+  for (size_t i = 0; i < std::size(kQueryKindNames); ++i) {
+    if (kQueryKindNames[i] == name) return static_cast<QueryKind>(i);
+  }
+  return InvalidArgument(
+      fmt::format("kind: '{}' is not one of {}", name.substr(0, 64), NameList(kQueryKindNames)));
+}
+
 json QueryRequest::ToJson() const {
   json j{{"kind", QueryKindName(kind)}, {"offset", offset}, {"limit", limit}};
   if (!queue.empty()) j["queue"] = queue;
@@ -565,16 +594,11 @@ StatusOr<QueryRequest> QueryRequest::FromJson(const json& value) {
   QueryRequest request;
   std::string kind;
   LTS_RETURN_IF_ERROR(RequiredString(r, "kind", &kind, 32));
-  bool known = false;
-  for (size_t i = 0; i < std::size(kQueryKindNames); ++i) {
-    if (kQueryKindNames[i] == kind) {
-      request.kind = static_cast<QueryKind>(i);
-      known = true;
-    }
+  auto parsed = ParseQueryKind(kind);
+  if (!parsed.ok()) {
+    return r.Error("kind", fmt::format("'{}' is not one of {}", kind, NameList(kQueryKindNames)));
   }
-  if (!known) {
-    return r.Error("kind", fmt::format("'{}' is not one of list, get, logs, bizlog, counts", kind));
-  }
+  request.kind = *parsed;
   LTS_RETURN_IF_ERROR(r.String("queue", &request.queue, 32));
   LTS_RETURN_IF_ERROR(r.String("nodeGroup", &request.node_group, kMaxNodeGroupBytes));
   LTS_RETURN_IF_ERROR(r.String("taskId", &request.task_id, kMaxIdBytes));

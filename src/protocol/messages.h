@@ -91,15 +91,30 @@ struct JobKey {
   static StatusOr<JobKey> FromJson(const nlohmann::json& value, std::string_view prefix);
 };
 
-// JOB_CONTROL (CLI, Admin -> JobTracker).
-enum class ControlOp { kPause, kResume, kTrigger, kCancel, kTerminate, kRetryDead };
-std::string_view ControlOpName(ControlOp op);  // "pause", "resume", ...
+// JOB_CONTROL (CLI, Admin -> JobTracker). kDisableNode/kEnableNode act on a TaskTracker
+// (by identity), the others on jobs.
+enum class ControlOp {
+  kPause,
+  kResume,
+  kTrigger,
+  kCancel,
+  kTerminate,
+  kRetryDead,
+  kDisableNode,
+  kEnableNode
+};
+// "pause", "resume", "trigger", "cancel", "terminate", "retry-dead", "disable-node",
+// "enable-node".
+std::string_view ControlOpName(ControlOp op);
 StatusOr<ControlOp> ParseControlOp(std::string_view name);
+// kDisableNode and kEnableNode.
+bool IsNodeControlOp(ControlOp op);
 
 struct ControlRequest {
   ControlOp op = ControlOp::kPause;
-  JobKey key;          // Every op but kRetryDead.
-  std::string job_id;  // kRetryDead; kTerminate may give it instead of the key.
+  JobKey key;            // Every job op but kRetryDead.
+  std::string job_id;    // kRetryDead; kTerminate may give it instead of the key.
+  std::string identity;  // kDisableNode, kEnableNode: the TaskTracker (1..kMaxIdBytes).
 
   nlohmann::json ToJson() const;
   static StatusOr<ControlRequest> FromJson(const nlohmann::json& value);
@@ -260,8 +275,11 @@ struct HeartbeatRequest {
 };
 
 // JOB_QUERY (CLI, Admin -> JobTracker): read-only views of the queues and logs.
-enum class QueryKind { kList, kGet, kLogs, kBizLog, kCounts };
-std::string_view QueryKindName(QueryKind kind);  // "list", "get", "logs", "bizlog", "counts".
+// kStats is answered from the JobTracker's memory (counters, TaskTrackers), not the store.
+enum class QueryKind { kList, kGet, kLogs, kBizLog, kCounts, kStats };
+// "list", "get", "logs", "bizlog", "counts", "stats".
+std::string_view QueryKindName(QueryKind kind);
+StatusOr<QueryKind> ParseQueryKind(std::string_view name);
 
 struct QueryRequest {
   QueryKind kind = QueryKind::kList;
@@ -277,7 +295,8 @@ struct QueryRequest {
   static StatusOr<QueryRequest> FromJson(const nlohmann::json& value);
 };
 // The response is a JSON object documented in docs/job_protocol.md ({"jobs": [...]},
-// {"logs": [...]}, {"counts": {...}}), produced by the JobTracker and read as JSON.
+// {"logs": [...]}, {"counts": {...}}, {"jobTracker", "stats", "taskTrackers"}), produced
+// by the JobTracker and read as JSON.
 
 // Encodes `message` (any type above) as an RPC body in `format`.
 template <typename Message>
