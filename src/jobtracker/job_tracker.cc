@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -136,6 +137,10 @@ class JobTracker::Impl {
   };
   std::unordered_map<std::string, Tracker> trackers_;
   std::unordered_map<std::string, Group> groups_;
+  // Every TaskTracker identity that reported to this JobTracker since it started (one
+  // string each; a TaskTracker process has one identity): disable-node of any other is
+  // NOT_FOUND.
+  std::unordered_set<std::string> known_trackers_;
   // JobClient group -> identity -> channel.
   std::unordered_map<std::string, std::map<std::string, std::weak_ptr<rpc::RpcChannel>>> clients_;
 
@@ -143,6 +148,16 @@ class JobTracker::Impl {
   // needs no read. Any thread.
   Mutex cache_mu_;
   std::unordered_map<std::string, store::JobRecord> dispatched_ GUARDED_BY(cache_mu_);
+
+  // TaskTrackers disabled by an operator (disable-node): no new jobs for them. In memory
+  // only, by identity, kept across their reconnections. Changed on the scheduler loop
+  // only; read there (Kick) and on the RPC pool (JOB_COMPLETED claims).
+  mutable Mutex disabled_mu_;
+  std::set<std::string> disabled_ GUARDED_BY(disabled_mu_);
+  bool IsDisabled(const std::string& identity) const {
+    MutexLock lock(&disabled_mu_);
+    return disabled_.count(identity) != 0;
+  }
 
   // --- Processors (RPC pool) ------------------------------------------------------------
   StatusOr<rpc::RpcResponse> OnSubmit(const rpc::RpcRequest& request);
@@ -153,6 +168,14 @@ class JobTracker::Impl {
   StatusOr<rpc::RpcResponse> OnCancel(const rpc::RpcRequest& request);
   StatusOr<rpc::RpcResponse> OnControl(const rpc::RpcRequest& request);
   StatusOr<rpc::RpcResponse> OnQuery(const rpc::RpcRequest& request);
+  // disable-node / enable-node: changes the disabled set on the loop and waits for it.
+  StatusOr<rpc::RpcResponse> SetNodeDisabled(const std::string& identity, bool disable);
+  // The stats query: counters, and the TaskTrackers as the loop sees them.
+  StatusOr<json> StatsAnswer();
+  // Runs `fn` on the scheduler loop and waits (bounded) for its answer. For processors
+  // on the RPC pool; never call it on the loop.
+  template <typename T>
+  StatusOr<T> AskLoop(std::function<StatusOr<T>()> fn);
 
   // --- Scheduler loop -------------------------------------------------------------------
   void UpdateTracker(const std::string& identity, const std::string& group, int free, int64_t seq,
@@ -160,6 +183,14 @@ class JobTracker::Impl {
   void Kick(const std::string& group);
   void OnClaimed(const std::string& group, const std::string& tracker,
                  StatusOr<std::vector<store::JobRecord>> claimed);
+  // Puts claimed jobs that will not be sent back in the queue (the TaskTracker was
+  // disabled between the claim and the push).
+  void Unclaim(std::vector<store::JobRecord> jobs, const char* why);
+  // The TaskTrackers as the loop sees them, for the stats query. Loop only.
+  json TrackersJson();
+  // disable-node / enable-node on the loop. kNotFound for an identity never seen.
+  StatusOr<protocol::ControlResponse> SetNodeDisabledInLoop(const std::string& identity,
+                                                            bool disable);
   void Push(const std::string& tracker, std::vector<store::JobRecord> jobs);
   void ArmTimer(const std::string& group, int64_t due_ms);
   void RefreshDueTime(const std::string& group);
@@ -497,6 +528,7 @@ void JobTracker::Impl::UpdateTracker(const std::string& identity, const std::str
     });
     return;
   }
+  known_trackers_.insert(identity);
   Tracker& t = trackers_[identity];
   if (t.grace_timer.valid()) {
     loop_->Cancel(t.grace_timer);
@@ -510,7 +542,8 @@ void JobTracker::Impl::UpdateTracker(const std::string& identity, const std::str
     t.seq = seq;
     t.free = free;
   }
-  if (t.free > 0) Kick(group);
+  // A disabled TaskTracker's free threads claim nothing.
+  if (t.free > 0 && !IsDisabled(identity)) Kick(group);
 }
 
 void JobTracker::Impl::PostKick(const std::set<std::string>& groups) {
@@ -531,11 +564,15 @@ void JobTracker::Impl::Kick(const std::string& group) {
     g.dirty = true;
     return;
   }
-  // Round robin over the group's TaskTrackers with room.
+  // Round robin over the group's enabled TaskTrackers with room.
   std::vector<std::string> candidates;
-  for (auto& [id, t] : trackers_) {
-    if (t.group == group && t.connected && t.free > 0 && !t.channel.expired()) {
-      candidates.push_back(id);
+  {
+    MutexLock lock(&disabled_mu_);
+    for (auto& [id, t] : trackers_) {
+      if (t.group == group && t.connected && t.free > 0 && !t.channel.expired() &&
+          disabled_.count(id) == 0) {
+        candidates.push_back(id);
+      }
     }
   }
   if (candidates.empty()) return;
@@ -567,7 +604,10 @@ void JobTracker::Impl::OnClaimed(const std::string& group, const std::string& tr
     return;
   }
   const size_t got = claimed->size();
-  if (got > 0) {
+  if (got > 0 && IsDisabled(tracker)) {
+    // Disabled while the claim ran: the jobs go back and to another TaskTracker.
+    Unclaim(*std::move(claimed), "the TaskTracker was disabled before the push");
+  } else if (got > 0) {
     auto it = trackers_.find(tracker);
     if (it != trackers_.end())
       it->second.free -= static_cast<int>(std::min<size_t>(got, INT32_MAX));
@@ -729,6 +769,21 @@ void JobTracker::Impl::Push(const std::string& tracker, std::vector<store::JobRe
       });
 }
 
+void JobTracker::Impl::Unclaim(std::vector<store::JobRecord> jobs, const char* why) {
+  if (jobs.empty()) return;
+  const int64_t epoch = jobs.front().epoch;
+  std::vector<std::string> ids;
+  {
+    // Cached so that ReturnJobs keeps their trigger times and kicks their groups.
+    MutexLock lock(&cache_mu_);
+    for (store::JobRecord& rec : jobs) {
+      ids.push_back(rec.job_id);
+      dispatched_[rec.job_id] = std::move(rec);
+    }
+  }
+  ReturnJobs(ids, epoch, why);
+}
+
 void JobTracker::Impl::ReturnJobs(const std::vector<std::string>& job_ids, int64_t epoch,
                                   const char* why) {
   std::vector<std::string> ids = job_ids;
@@ -767,15 +822,22 @@ void JobTracker::Impl::ReturnJobs(const std::vector<std::string>& job_ids, int64
 StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& request) {
   LTS_ASSIGN_OR_RETURN(auto completed, protocol::DecodeMessage<protocol::CompletedRequest>(
                                            request.body, request.format));
+  // A disabled TaskTracker's results are applied as usual; it gets no new jobs.
+  const bool disabled = IsDisabled(completed.identity);
   store::ClaimRequest claim{completed.node_group,
                             options_.identity,
                             completed.identity,
                             epoch_.load(),
-                            std::min(completed.free_threads, options_.claim_batch),
+                            disabled ? 0 : std::min(completed.free_threads, options_.claim_batch),
                             NowMs()};
   std::vector<store::JobRecord> claimed;
   LTS_RETURN_IF_ERROR(ProcessResults(completed.identity, std::move(completed.results),
                                      claim.max_jobs > 0 ? &claim : nullptr, &claimed));
+  if (!claimed.empty() && IsDisabled(completed.identity)) {
+    // Disabled during the claim: the jobs go back and to another TaskTracker.
+    Unclaim(std::move(claimed), "the TaskTracker was disabled before the response");
+    claimed.clear();
+  }
   protocol::CompletedResponse response;
   {
     MutexLock lock(&cache_mu_);
@@ -1295,6 +1357,10 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnControl(const rpc::RpcRequest& re
       log.tracker = tracker;
       break;
     }
+    case protocol::ControlOp::kDisableNode:
+    case protocol::ControlOp::kEnableNode:
+      // Not a job: no store, no job log.
+      return SetNodeDisabled(control.identity, control.op == protocol::ControlOp::kDisableNode);
     case protocol::ControlOp::kRetryDead: {
       LTS_ASSIGN_OR_RETURN(auto dead, store_->GetDeadLetter(control.job_id));
       LTS_RETURN_IF_ERROR(store_->RetryDeadLetter(control.job_id, now));
@@ -1315,8 +1381,124 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnControl(const rpc::RpcRequest& re
 StatusOr<rpc::RpcResponse> JobTracker::Impl::OnQuery(const rpc::RpcRequest& request) {
   LTS_ASSIGN_OR_RETURN(
       auto query, protocol::DecodeMessage<protocol::QueryRequest>(request.body, request.format));
+  if (query.kind == protocol::QueryKind::kStats) {
+    LTS_ASSIGN_OR_RETURN(json answer, StatsAnswer());
+    return JsonResponse(answer);
+  }
   LTS_ASSIGN_OR_RETURN(json answer, RunQuery(store_.get(), query));
   return JsonResponse(answer);
+}
+
+// ===================================================================================
+// TaskTracker state for operators: stats, disable/enable (answered by the loop)
+// ===================================================================================
+
+template <typename T>
+StatusOr<T> JobTracker::Impl::AskLoop(std::function<StatusOr<T>()> fn) {
+  // Shared with the functor: a timed-out wait leaves it to the functor (or to its
+  // destruction when the loop is gone).
+  struct Answer {
+    Mutex mu;
+    CondVar cv;
+    std::optional<StatusOr<T>> value GUARDED_BY(mu);
+  };
+  auto answer = std::make_shared<Answer>();
+  loop_->RunInLoop([answer, fn = std::move(fn)] {
+    StatusOr<T> value = fn();
+    MutexLock lock(&answer->mu);
+    answer->value.emplace(std::move(value));
+    answer->cv.SignalAll();
+  });
+  const auto deadline = std::chrono::steady_clock::now() + kCallDeadline;
+  MutexLock lock(&answer->mu);
+  while (!answer->value.has_value()) {
+    if (!answer->cv.WaitUntil(&answer->mu, deadline) && !answer->value.has_value()) {
+      return Unavailable("the JobTracker's scheduler did not answer in time");
+    }
+  }
+  return *std::move(answer->value);
+}
+
+StatusOr<rpc::RpcResponse> JobTracker::Impl::SetNodeDisabled(const std::string& identity,
+                                                             bool disable) {
+  LTS_ASSIGN_OR_RETURN(protocol::ControlResponse response,
+                       AskLoop<protocol::ControlResponse>([this, identity, disable] {
+                         return SetNodeDisabledInLoop(identity, disable);
+                       }));
+  return MessageResponse(response);
+}
+
+StatusOr<protocol::ControlResponse> JobTracker::Impl::SetNodeDisabledInLoop(
+    const std::string& identity, bool disable) {
+  if (known_trackers_.count(identity) == 0) {
+    return NotFound(fmt::format("TaskTracker {} has never reported to this JobTracker", identity));
+  }
+  const char* what = disable ? "disabled" : "enabled";
+  bool changed = false;
+  {
+    MutexLock lock(&disabled_mu_);
+    changed = disable ? disabled_.insert(identity).second : disabled_.erase(identity) > 0;
+  }
+  if (!changed) {
+    return protocol::ControlResponse{fmt::format("TaskTracker {} was already {}", identity, what),
+                                     0};
+  }
+  LTS_LOG(INFO, "TaskTracker {} {} by an operator", identity, what);
+  if (!disable) {
+    // Eligible at once: due jobs go to its free threads now.
+    auto it = trackers_.find(identity);
+    if (it != trackers_.end() && it->second.connected && it->second.free > 0) {
+      const std::string group = it->second.group;
+      Kick(group);
+    }
+  }
+  return protocol::ControlResponse{fmt::format("{} TaskTracker {}", what, identity), 1};
+}
+
+json JobTracker::Impl::TrackersJson() {
+  // Runs this JobTracker dispatched to each TaskTracker and has no result of yet.
+  std::unordered_map<std::string, int64_t> running;
+  {
+    MutexLock lock(&cache_mu_);
+    for (const auto& entry : dispatched_) ++running[entry.second.task_tracker];
+  }
+  std::set<std::string> disabled;
+  {
+    MutexLock lock(&disabled_mu_);
+    disabled = disabled_;
+  }
+  std::map<std::string, const Tracker*> sorted;
+  for (const auto& entry : trackers_) sorted.emplace(entry.first, &entry.second);
+  json list = json::array();
+  for (const auto& [identity, t] : sorted) {
+    auto r = running.find(identity);
+    list.push_back(json{{"identity", identity},
+                        {"group", t->group},
+                        {"connected", t->connected},
+                        {"freeThreads", t->free},
+                        {"running", r == running.end() ? 0 : r->second},
+                        {"disabled", disabled.count(identity) != 0}});
+  }
+  json all_disabled = json::array();
+  for (const std::string& identity : disabled) all_disabled.push_back(identity);
+  return json{{"taskTrackers", std::move(list)}, {"disabledTaskTrackers", std::move(all_disabled)}};
+}
+
+StatusOr<json> JobTracker::Impl::StatsAnswer() {
+  LTS_ASSIGN_OR_RETURN(json answer,
+                       AskLoop<json>([this]() -> StatusOr<json> { return TrackersJson(); }));
+  const Counters& c = counters_;
+  answer["jobTracker"] = json{{"identity", options_.identity},
+                              {"listen", server_->listen_address().ToString()},
+                              {"master", master_.load()},
+                              {"epoch", epoch_.load()}};
+  answer["stats"] =
+      json{{"submitted", c.submitted.load()}, {"dispatched", c.dispatched.load()},
+           {"succeeded", c.succeeded.load()}, {"failed", c.failed.load()},
+           {"later", c.later.load()},         {"exception", c.exception.load()},
+           {"retried", c.retried.load()},     {"deadLettered", c.dead_lettered.load()},
+           {"requeued", c.requeued.load()}};
+  return answer;
 }
 
 // ===================================================================================

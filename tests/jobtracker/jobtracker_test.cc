@@ -2,10 +2,17 @@
 // (test double of the TaskTracker's protocol side) and a test client. End-to-end tests
 // with the real TaskTracker and JobClient processes live in tests/e2e.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "base/mutex.h"
 #include "jobtracker/job_tracker.h"
@@ -136,6 +143,32 @@ class TestNode {
     return j["counts"];
   }
 
+  // disable-node / enable-node of `identity`.
+  StatusOr<protocol::ControlResponse> NodeControl(protocol::ControlOp op,
+                                                  const std::string& identity) {
+    protocol::ControlRequest control;
+    control.op = op;
+    control.identity = identity;
+    LTS_ASSIGN_OR_RETURN(auto response,
+                         client_->CallSync(ToWire(Command::kJobControl), rpc::BodyFormat::kJson,
+                                           *protocol::EncodeMessage(control), 5s));
+    return protocol::DecodeMessage<protocol::ControlResponse>(response.body, response.format);
+  }
+
+  StatusOr<nlohmann::json> Stats() {
+    protocol::QueryRequest q;
+    q.kind = protocol::QueryKind::kStats;
+    LTS_ASSIGN_OR_RETURN(auto response,
+                         client_->CallSync(ToWire(Command::kJobQuery), rpc::BodyFormat::kJson,
+                                           *protocol::EncodeMessage(q), 5s));
+    return protocol::DecodeJson(response.body, response.format);
+  }
+
+  // Any body, as sent.
+  StatusOr<rpc::RpcResponse> Call(Command command, const std::string& body) {
+    return client_->CallSync(ToWire(command), rpc::BodyFormat::kJson, body, 5s);
+  }
+
   void Stop() { client_->Stop(); }
 
  private:
@@ -145,6 +178,31 @@ class TestNode {
   Mutex mu_;
   std::deque<Pushed> pushed_ GUARDED_BY(mu_);
 };
+
+// The entry of `identity` in a stats answer's taskTrackers, or null.
+nlohmann::json TrackerIn(const nlohmann::json& stats, const std::string& identity) {
+  auto list = stats.find("taskTrackers");
+  if (list == stats.end() || !list->is_array()) return nullptr;
+  for (const nlohmann::json& t : *list) {
+    if (t.value("identity", "") == identity) return t;
+  }
+  return nullptr;
+}
+
+// Waits until the stats answer satisfies `pred` (or `timeout`); the last answer.
+nlohmann::json WaitForStats(TestNode* node, const std::function<bool(const nlohmann::json&)>& pred,
+                            std::chrono::milliseconds timeout = 10s) {
+  nlohmann::json last;
+  testing::WaitFor(
+      [&] {
+        auto stats = node->Stats();
+        if (!stats.ok()) return false;
+        last = *std::move(stats);
+        return pred(last);
+      },
+      timeout);
+  return last;
+}
 
 Job MakeJob(const std::string& task) {
   Job job;
@@ -341,6 +399,188 @@ TEST_F(JobTrackerTest, MalformedRequestsAreRefusedWithoutHarm) {
   }
   raw.Stop();
   ASSERT_OK(tt->Counts().status());  // Still serving.
+}
+
+TEST_F(JobTrackerTest, StatsGiveTheCountersAndTheTaskTrackers) {
+  TestNode* tt = Node("tt-1");
+  Job dead = MakeJob("c");
+  dead.max_retry_times = 0;
+  ASSERT_OK(tt->Submit({MakeJob("a"), MakeJob("b"), dead}).status());
+  tt->Pull(3);
+  std::map<std::string, protocol::JobMeta> runs;
+  for (int i = 0; i < 3; ++i) {
+    auto pushed = tt->NextPush();
+    ASSERT_TRUE(pushed.has_value());
+    runs[pushed->meta.job.task_id] = pushed->meta;
+  }
+  ASSERT_EQ(runs.size(), 3u);
+
+  // Three runs out: the JobTracker counts them as running on tt-1, which has no room left.
+  ASSERT_OK_AND_ASSIGN(auto stats, tt->Stats());
+  EXPECT_EQ(stats["jobTracker"]["identity"], tracker_->identity());
+  EXPECT_EQ(stats["jobTracker"]["listen"], tracker_->listen_address());
+  EXPECT_EQ(stats["jobTracker"]["master"], true);
+  EXPECT_EQ(stats["jobTracker"]["epoch"], 1);
+  EXPECT_EQ(stats["stats"]["submitted"], 3);
+  EXPECT_EQ(stats["stats"]["dispatched"], 3);
+  EXPECT_EQ(stats["stats"]["succeeded"], 0);
+  ASSERT_EQ(stats["taskTrackers"].size(), 1u);
+  EXPECT_EQ(TrackerIn(stats, "tt-1"), (nlohmann::json{{"identity", "tt-1"},
+                                                      {"group", "workers"},
+                                                      {"connected", true},
+                                                      {"freeThreads", 0},
+                                                      {"running", 3},
+                                                      {"disabled", false}}));
+  EXPECT_EQ(stats["disabledTaskTrackers"], nlohmann::json::array());
+
+  ASSERT_OK(tt->Complete(runs["a"], JobAction::kExecuteSuccess).status());
+  ASSERT_OK(tt->Complete(runs["b"], JobAction::kExecuteFailed).status());
+  ASSERT_OK(tt->Complete(runs["c"], JobAction::kExecuteException).status());  // No retries.
+  tt->Pull(7);
+  stats = WaitForStats(
+      tt, [](const nlohmann::json& s) { return TrackerIn(s, "tt-1")["freeThreads"] == 7; });
+  EXPECT_EQ(stats["stats"], (nlohmann::json{{"submitted", 3},
+                                            {"dispatched", 3},
+                                            {"succeeded", 1},
+                                            {"failed", 1},
+                                            {"later", 0},
+                                            {"exception", 1},
+                                            {"retried", 0},
+                                            {"deadLettered", 1},
+                                            {"requeued", 0}}));
+  EXPECT_EQ(TrackerIn(stats, "tt-1"), (nlohmann::json{{"identity", "tt-1"},
+                                                      {"group", "workers"},
+                                                      {"connected", true},
+                                                      {"freeThreads", 7},
+                                                      {"running", 0},
+                                                      {"disabled", false}}));
+
+  // A TaskTracker that left is listed as disconnected during its grace period, then not.
+  TestNode* gone = Node("tt-gone");
+  gone->Pull(2);
+  stats =
+      WaitForStats(tt, [](const nlohmann::json& s) { return !TrackerIn(s, "tt-gone").is_null(); });
+  EXPECT_EQ(TrackerIn(stats, "tt-gone")["connected"], true);
+  gone->Stop();
+  stats =
+      WaitForStats(tt, [](const nlohmann::json& s) { return TrackerIn(s, "tt-gone").is_null(); });
+  EXPECT_TRUE(TrackerIn(stats, "tt-gone").is_null());
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["connected"], true);
+}
+
+TEST_F(JobTrackerTest, DisabledTrackerGetsNoNewJobsUntilEnabled) {
+  TestNode* tt1 = Node("tt-1");
+  ASSERT_OK(tt1->Submit({MakeJob("first")}).status());
+  tt1->Pull(1);
+  auto first = tt1->NextPush();
+  ASSERT_TRUE(first.has_value());
+  TestNode* tt2 = Node("tt-2");
+  tt2->Pull(2);
+
+  ASSERT_OK_AND_ASSIGN(auto disabled, tt1->NodeControl(protocol::ControlOp::kDisableNode, "tt-1"));
+  EXPECT_EQ(disabled.message, "disabled TaskTracker tt-1");
+  EXPECT_EQ(disabled.affected, 1);
+  ASSERT_OK_AND_ASSIGN(auto again, tt1->NodeControl(protocol::ControlOp::kDisableNode, "tt-1"));
+  EXPECT_EQ(again.affected, 0);
+  tt1->Pull(3);  // The free threads of a disabled TaskTracker claim nothing.
+
+  // Three due jobs: tt-2 has room for two and gets them; the third waits.
+  ASSERT_OK(tt2->Submit({MakeJob("j1"), MakeJob("j2"), MakeJob("j3")}).status());
+  std::set<std::string> on_tt2;
+  for (int i = 0; i < 2; ++i) {
+    auto pushed = tt2->NextPush();
+    ASSERT_TRUE(pushed.has_value());
+    on_tt2.insert(pushed->meta.job.task_id);
+  }
+  EXPECT_EQ(on_tt2.size(), 2u);
+
+  // tt-1 stays connected: its running job's result is applied, and the response brings
+  // no new job although one is due and tt-1 reports free threads.
+  ASSERT_OK_AND_ASSIGN(auto response,
+                       tt1->Complete(first->meta, JobAction::kExecuteSuccess, /*free_after=*/3));
+  EXPECT_TRUE(response.jobs.empty());
+  ASSERT_OK_AND_ASSIGN(auto counts, tt1->Counts());
+  EXPECT_EQ(counts["executable"], 1);
+  EXPECT_EQ(counts["executing"], 2);
+  EXPECT_FALSE(tt1->NextPush(300ms).has_value());
+  ASSERT_OK_AND_ASSIGN(auto stats, tt1->Stats());
+  EXPECT_EQ(stats["stats"]["succeeded"], 1);
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["disabled"], true);
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["connected"], true);
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["freeThreads"], 3);
+  EXPECT_EQ(TrackerIn(stats, "tt-2")["disabled"], false);
+  EXPECT_EQ(stats["disabledTaskTrackers"], nlohmann::json::array({"tt-1"}));
+
+  // Enabled: the waiting job goes to tt-1 at once, without a new capacity report.
+  ASSERT_OK_AND_ASSIGN(auto enabled, tt1->NodeControl(protocol::ControlOp::kEnableNode, "tt-1"));
+  EXPECT_EQ(enabled.message, "enabled TaskTracker tt-1");
+  EXPECT_EQ(enabled.affected, 1);
+  auto third = tt1->NextPush();
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(on_tt2.count(third->meta.job.task_id), 0u) << third->meta.job.task_id;
+  ASSERT_OK_AND_ASSIGN(stats, tt1->Stats());
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["disabled"], false);
+  ASSERT_OK_AND_ASSIGN(auto enabled_again,
+                       tt1->NodeControl(protocol::ControlOp::kEnableNode, "tt-1"));
+  EXPECT_EQ(enabled_again.affected, 0);
+  // And its completions bring jobs again.
+  ASSERT_OK(tt2->Submit({MakeJob("j4")}).status());
+  ASSERT_OK_AND_ASSIGN(response, tt1->Complete(third->meta, JobAction::kExecuteSuccess, 1));
+  std::optional<TestNode::Pushed> fourth;
+  if (response.jobs.empty()) {
+    fourth = tt1->NextPush();  // Pushed instead, if the timer came first.
+  } else {
+    fourth = TestNode::Pushed{response.jobs[0], NowMs()};
+  }
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_EQ(fourth->meta.job.task_id, "j4");
+}
+
+TEST_F(JobTrackerTest, DisabledIsKeptWhenTheTrackerReconnects) {
+  TestNode* admin = Node("admin");
+  TestNode* tt = Node("tt-1");
+  tt->Pull(1);
+  ASSERT_OK(admin->NodeControl(protocol::ControlOp::kDisableNode, "tt-1").status());
+  tt->Stop();
+  // Past its grace period the JobTracker forgets the connection, not the setting.
+  auto stats =
+      WaitForStats(admin, [](const nlohmann::json& s) { return TrackerIn(s, "tt-1").is_null(); });
+  EXPECT_EQ(stats["disabledTaskTrackers"], nlohmann::json::array({"tt-1"}));
+  TestNode* back = Node("tt-1");
+  back->Pull(2);
+  ASSERT_OK(admin->Submit({MakeJob("waits")}).status());
+  stats = WaitForStats(
+      admin, [](const nlohmann::json& s) { return TrackerIn(s, "tt-1")["freeThreads"] == 2; });
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["disabled"], true);
+  EXPECT_FALSE(back->NextPush(300ms).has_value());
+  ASSERT_OK(admin->NodeControl(protocol::ControlOp::kEnableNode, "tt-1").status());
+  auto pushed = back->NextPush();
+  ASSERT_TRUE(pushed.has_value());
+  EXPECT_EQ(pushed->meta.job.task_id, "waits");
+}
+
+TEST_F(JobTrackerTest, NodeControlOfAnUnknownOrMissingIdentityIsRefused) {
+  TestNode* tt = Node("tt-1");
+  tt->Pull(1);
+  EXPECT_THAT(tt->NodeControl(protocol::ControlOp::kDisableNode, "nobody"),
+              testing::StatusIs(StatusCode::kNotFound, ::testing::HasSubstr("nobody")));
+  EXPECT_THAT(tt->NodeControl(protocol::ControlOp::kEnableNode, "nobody"),
+              testing::StatusIs(StatusCode::kNotFound, ::testing::HasSubstr("nobody")));
+  // Malformed bodies name the field.
+  const std::vector<std::string> bodies = {
+      R"({"op": "disable-node"})", R"({"op": "enable-node", "identity": ""})",
+      R"({"op": "disable-node", "identity": 5})",
+      R"({"op": "disable-node", "identity": ")" + std::string(129, 'x') + R"("})"};
+  for (const std::string& body : bodies) {
+    EXPECT_THAT(
+        tt->Call(Command::kJobControl, body),
+        testing::StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("control.identity")))
+        << body;
+  }
+  // Nothing was disabled by the refused requests.
+  ASSERT_OK_AND_ASSIGN(auto stats, tt->Stats());
+  EXPECT_EQ(stats["disabledTaskTrackers"], nlohmann::json::array());
+  EXPECT_EQ(TrackerIn(stats, "tt-1")["disabled"], false);
 }
 
 }  // namespace
