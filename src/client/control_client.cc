@@ -34,11 +34,10 @@ void ControlClient::Stop() {
   links_.reset();
 }
 
-StatusOr<nlohmann::json> ControlClient::Call(uint16_t command, const nlohmann::json& body) {
-  if (links_ == nullptr) return FailedPrecondition("ControlClient: not started");
-  LTS_ASSIGN_OR_RETURN(std::string encoded, protocol::EncodeJson(body, rpc::BodyFormat::kJson));
-  LTS_ASSIGN_OR_RETURN(rpc::RpcResponse response,
-                       links_->CallSync(command, std::move(encoded), options_.call_timeout));
+namespace {
+
+// A JobTracker's response body as a JSON object.
+StatusOr<nlohmann::json> DecodeAnswer(uint16_t command, const rpc::RpcResponse& response) {
   StatusOr<nlohmann::json> decoded = protocol::DecodeJson(response.body, response.format);
   if (!decoded.ok()) {
     return Internal(fmt::format("malformed {} response from the JobTracker: {}",
@@ -51,6 +50,55 @@ StatusOr<nlohmann::json> ControlClient::Call(uint16_t command, const nlohmann::j
                     rpc::CommandName(command), decoded->type_name()));
   }
   return decoded;
+}
+
+}  // namespace
+
+StatusOr<nlohmann::json> ControlClient::Call(uint16_t command, const nlohmann::json& body) {
+  if (links_ == nullptr) return FailedPrecondition("ControlClient: not started");
+  LTS_ASSIGN_OR_RETURN(std::string encoded, protocol::EncodeJson(body, rpc::BodyFormat::kJson));
+  LTS_ASSIGN_OR_RETURN(rpc::RpcResponse response,
+                       links_->CallSync(command, std::move(encoded), options_.call_timeout));
+  return DecodeAnswer(command, response);
+}
+
+std::vector<ControlClient::EachAnswer> ControlClient::CallEach(uint16_t command,
+                                                               const nlohmann::json& body) {
+  std::vector<EachAnswer> out;
+  if (links_ == nullptr) return out;
+  StatusOr<std::string> encoded = protocol::EncodeJson(body, rpc::BodyFormat::kJson);
+  for (const auto& link : links_->ReadyLinks()) {
+    EachAnswer each{link->server_address().ToString(), encoded.status()};
+    if (encoded.ok()) {
+      auto response =
+          link->CallSync(command, rpc::BodyFormat::kJson, *encoded, options_.call_timeout);
+      each.answer = response.ok() ? DecodeAnswer(command, *response)
+                                  : StatusOr<nlohmann::json>(response.status());
+    }
+    out.push_back(std::move(each));
+  }
+  return out;
+}
+
+std::vector<ControlClient::EachAnswer> ControlClient::QueryEach(
+    const protocol::QueryRequest& request) {
+  return CallEach(rpc::ToWire(rpc::Command::kJobQuery), request.ToJson());
+}
+
+std::vector<ControlClient::EachAnswer> ControlClient::ControlEach(
+    const protocol::ControlRequest& request) {
+  return CallEach(rpc::ToWire(rpc::Command::kJobControl), request.ToJson());
+}
+
+StatusOr<protocol::SubmitResponse> ControlClient::Submit(const protocol::SubmitRequest& request) {
+  const uint16_t command = rpc::ToWire(rpc::Command::kSubmitJob);
+  LTS_ASSIGN_OR_RETURN(nlohmann::json answer, Call(command, request.ToJson()));
+  StatusOr<protocol::SubmitResponse> response = protocol::SubmitResponse::FromJson(answer);
+  if (!response.ok()) {
+    return Internal(fmt::format("malformed {} response from the JobTracker: {}",
+                                rpc::CommandName(command), response.status().message()));
+  }
+  return response;
 }
 
 StatusOr<protocol::ControlResponse> ControlClient::CallControl(uint16_t command,

@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "client/links.h"
 #include "lts/statusor.h"
@@ -45,12 +46,26 @@ class ControlClient {
   StatusOr<nlohmann::json> Query(const protocol::QueryRequest& request);
   // CANCEL_JOB. kNotFound when nothing was cancelled.
   StatusOr<protocol::ControlResponse> Cancel(const protocol::JobKey& key);
+  // SUBMIT_JOB: one result per job, in order. Errors: kUnavailable, kInvalidArgument for a
+  // message the JobTracker refused whole; kInternal for a malformed response.
+  StatusOr<protocol::SubmitResponse> Submit(const protocol::SubmitRequest& request);
+
+  // One JobTracker's answer to a call sent to each of them.
+  struct EachAnswer {
+    std::string address;  // "host:port" of the JobTracker.
+    StatusOr<nlohmann::json> answer;
+  };
+  // JOB_QUERY / JOB_CONTROL sent to every JobTracker reachable now (the Admin's node stats,
+  // disabling a TaskTracker everywhere), one answer each; empty when none is reachable.
+  std::vector<EachAnswer> QueryEach(const protocol::QueryRequest& request);
+  std::vector<EachAnswer> ControlEach(const protocol::ControlRequest& request);
 
   // Where the client looks for JobTrackers, for messages.
   std::string target() const { return DescribeTarget(options_.links); }
 
  private:
   StatusOr<nlohmann::json> Call(uint16_t command, const nlohmann::json& body);
+  std::vector<EachAnswer> CallEach(uint16_t command, const nlohmann::json& body);
   // Call() and read the answer as a ControlResponse.
   StatusOr<protocol::ControlResponse> CallControl(uint16_t command, const nlohmann::json& body);
 
