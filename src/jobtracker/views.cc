@@ -123,9 +123,10 @@ StatusOr<json> RunQuery(store::JobStore* store, const protocol::QueryRequest& qu
       filter.node_group = query.node_group;
       filter.task_id_prefix = query.task_id;
       filter.limit = 1000;
+      // Definitions first: a cron or repeat job is its definition, not its next instance.
       for (store::Queue q :
-           {store::Queue::kExecuting, store::Queue::kExecutable, store::Queue::kCron,
-            store::Queue::kRepeat, store::Queue::kSuspended}) {
+           {store::Queue::kCron, store::Queue::kRepeat, store::Queue::kSuspended,
+            store::Queue::kExecuting, store::Queue::kExecutable}) {
         LTS_ASSIGN_OR_RETURN(auto list, store->List(q, filter));
         for (const auto& rec : list) {
           if (rec.job.task_id == query.task_id || rec.effective_real_task_id() == query.task_id) {
