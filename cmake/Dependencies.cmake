@@ -22,6 +22,8 @@ pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)           # PkgConfig::L
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)       # PkgConfig::HIREDIS: registry
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)            # PkgConfig::LZ4: ltsdb
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)          # PkgConfig::ZSTD: ltsdb
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)   # PkgConfig::HTTPLIB: admin HTTP
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)      # PkgConfig::SODIUM: admin argon2id
 # The ZooKeeper C client ships no CMake or pkg-config file. The multi-threaded library must be
 # compiled against with THREADED defined (zookeeper.h then declares the sync API).
 find_path(ZOOKEEPER_INCLUDE_DIR zookeeper/zookeeper.h REQUIRED)
