@@ -20,10 +20,6 @@ struct PlannedCommand {
 // Node kinds and tools whose implementation lands in later issues. Each still has a
 // complete --help, and running it says plainly that it is not built yet.
 constexpr PlannedCommand kPlanned[] = {
-    {"admin",
-     "Run the Admin web console and HTTP API (nodes, job queues, pause/resume, "
-     "trigger now, terminate, logs, charts).",
-     "the Admin console"},
     {"monitor", "Run a Monitor: collects node statistics and raises alarms (email, webhook).",
      "the Monitor node"},
 };
@@ -63,6 +59,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddStandaloneCommand(&app, &ctx);
   AddSubmitCommand(&app, &ctx);
   AddJobCommand(&app, &ctx);
+  AddAdminCommand(&app, &ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

@@ -26,5 +26,6 @@ void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx);
 void AddStandaloneCommand(CLI::App* app, CommandContext* ctx);
 void AddSubmitCommand(CLI::App* app, CommandContext* ctx);
 void AddJobCommand(CLI::App* app, CommandContext* ctx);
+void AddAdminCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace lts::cli

@@ -9,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "admin/admin_server.h"
 #include "base/logging.h"
+#include "cli/admin_flags.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/node_flags.h"
@@ -28,6 +30,8 @@ struct StandaloneArgs {
   std::string group = "shell";
   std::string store;
   std::string secret_file;
+  AdminHttpFlags http;
+  bool no_admin = false;
 };
 
 int Run(const CLI::App& sub, StandaloneArgs* a, CommandContext* ctx) {
@@ -40,8 +44,10 @@ int Run(const CLI::App& sub, StandaloneArgs* a, CommandContext* ctx) {
           fmt::format("--data-dir: cannot create '{}': {}", a->node.data_dir, ec.message()));
     }
   }
-  if (!s.ok()) {
-    *ctx->err << "lts standalone: " << s.message() << "\n";
+  if (s.ok()) s = ResolveAdminHttpFlags(sub, a->node, &a->http);
+  StatusOr<admin::AuthConfig> auth = s.ok() ? LoadAdminAuth(a->node) : StatusOr<admin::AuthConfig>(s);
+  if (!auth.ok()) {
+    *ctx->err << "lts standalone: " << auth.status().message() << "\n";
     return 2;
   }
   const std::string data = std::filesystem::absolute(a->node.data_dir).string();
@@ -77,14 +83,38 @@ int Run(const CLI::App& sub, StandaloneArgs* a, CommandContext* ctx) {
     tracker.Stop();
     return 1;
   }
+  std::unique_ptr<admin::AdminServer> console;
+  if (!a->no_admin) {
+    admin::AdminServerOptions ao;
+    ao.http = a->http.http;
+    ao.web_dir = a->http.web_dir;
+    ao.links.registry = registry;
+    ao.links.jobtrackers = {tracker.listen_address()};
+    console = std::make_unique<admin::AdminServer>(ao, *auth);
+    s = console->Start();
+    if (!s.ok()) {
+      *ctx->err << "lts standalone: cannot start the admin console: " << s.message() << "\n";
+      tasktracker.Stop();
+      tracker.Stop();
+      return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+  }
   *ctx->out << "lts standalone: JobTracker on " << tracker.listen_address()
             << ", store " << a->store << ", shell TaskTracker group '" << a->group << "' ("
             << a->node.threads << " threads)\n"
             << "  submit: lts submit --group " << a->group
             << " --task-id hello --param command='echo hello'\n"
-            << "  watch:  lts job list --queue executable" << std::endl;
+            << "  watch:  lts job list --queue executable\n";
+  if (console != nullptr) {
+    *ctx->out << "  console: http://" << console->http_address() << "/"
+              << (auth->open() ? " (open mode: no users configured, loopback only)"
+                               : " (log in with a user of --config)")
+              << "\n";
+  }
+  *ctx->out << std::flush;
   const int signo = WaitForTerminationSignal();
   LTS_LOG(INFO, "signal {} received; stopping the standalone cluster", signo);
+  if (console != nullptr) console->Stop();
   tasktracker.Stop();
   tracker.Stop();
   return 0;
@@ -99,7 +129,8 @@ void AddStandaloneCommand(CLI::App* app, CommandContext* ctx) {
   CLI::App* sub = app->add_subcommand(
       "standalone",
       "Run a whole cluster in one process on the embedded defaults: embedded registry, one "
-      "JobTracker on SQLite, and a shell TaskTracker of node group 'shell'.");
+      "JobTracker on SQLite, a shell TaskTracker of node group 'shell', and the web console "
+      "and HTTP API on --http.");
   AddNodeFlags(sub, &args->node, kStandaloneFlags);
   sub->add_option("--listen", args->listen,
                   "JobTracker address for JobClients, `lts submit` and `lts job`")
@@ -108,9 +139,12 @@ void AddStandaloneCommand(CLI::App* app, CommandContext* ctx) {
       ->capture_default_str();
   sub->add_option("--store", args->store,
                   "Job store URL (default: sqlite in --data-dir)");
+  AddAdminHttpFlags(sub, &args->http);
+  sub->add_flag("--no-admin", args->no_admin, "Do not start the web console and HTTP API");
   sub->footer(
       "Examples:\n"
-      "  lts standalone --data-dir /tmp/lts\n"
+      "  lts standalone --data-dir /tmp/lts            # console on http://127.0.0.1:8080/\n"
+      "  lts standalone --config lts.yaml --http 0.0.0.0:8080   # with users (docs/http_api.md)\n"
       "  lts submit --group shell --task-id tick --cron '*/10 * * * * ?' --param command=date\n"
       "Runs until SIGINT or SIGTERM. Exit codes: 0 stopped by a signal; 1 could not start; "
       "2 bad usage.");
