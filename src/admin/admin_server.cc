@@ -299,8 +299,9 @@ Status AdminServer::Impl::Start() {
     ro.clock = clock_;
     LTS_ASSIGN_OR_RETURN(registry_, registry::StartRegistry(ro));
   }
-  // Does not wait: the API answers 503 until a JobTracker is reachable.
-  if (Status s = control_.Start(std::chrono::milliseconds(0));
+  // Waits a little for a JobTracker, so that the first requests find one; without one the
+  // API answers 503 until one is reachable.
+  if (Status s = control_.Start(std::chrono::milliseconds(2000));
       !s.ok() && s.code() != StatusCode::kUnavailable) {
     return s;
   }

@@ -57,8 +57,8 @@ class AdminServer {
   ~AdminServer();
 
   // Checks the options (an open Admin must listen on a loopback address), connects to
-  // the cluster (does not wait for a JobTracker: the API answers 503 until one is
-  // reachable), binds and starts serving. Errors: kInvalidArgument naming the option;
+  // the cluster (waits up to 2 s for a JobTracker, then goes on: the API answers 503 until
+  // one is reachable), binds and starts serving. Errors: kInvalidArgument naming the option;
   // kUnavailable when the address cannot be bound or the registry cannot be reached.
   Status Start();
   // Stops serving and joins every thread. Idempotent.
