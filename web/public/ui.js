@@ -125,6 +125,7 @@ export function toast(message, kind = 'ok') {
   const remove = () => el.remove();
   close.addEventListener('click', remove);
   region().append(el);
+  toastRegion.dataset.last = String(toastSeq);   // the newest toast's seq, even once it is gone
   setTimeout(remove, isError ? 12000 : 6000);
   return el;
 }
@@ -325,4 +326,12 @@ export function poller(fn, ms) {
       clearTimeout(timer);
     },
   };
+}
+
+// A long job id, shortened for a table column; the whole id is its title (hover) and stays in
+// the DOM's title attribute for copying.
+export function shortId(id) {
+  const s = String(id ?? '');
+  if (s.length <= 14) return s;
+  return h('span', { title: s, class: 'short-id' }, `${s.slice(0, 8)}…${s.slice(-4)}`);
 }

@@ -3,7 +3,7 @@
 
 import { api, jobPath } from '../api.js';
 import {
-  h, append, clear, table, jobKind, fmtTime, fmtRelative, fmtLevel, fmtLogType, actionButtons, errorText, poller,
+  h, append, clear, table, jobKind, fmtTime, fmtRelative, fmtLevel, fmtLogType, actionButtons, errorText, poller, shortId,
 } from '../ui.js';
 
 const LIVE_MS = 2000;
@@ -117,7 +117,7 @@ export function renderJob(view, group, taskId) {
       { label: 'Time', class: 'nowrap', cell: (l) => fmtTime(l.time) },
       { label: 'Type', cell: (l) => fmtLogType(l.type) },
       { label: 'Result', cell: (l) => h('span', { class: l.success ? 'ok' : 'bad' }, l.success ? 'ok' : 'not ok') },
-      { label: 'Job id', class: 'mono small', cell: (l) => l.jobId ?? '' },
+      { label: 'Job id', class: 'mono small nowrap', cell: (l) => shortId(l.jobId) },
       { label: 'Tracker', class: 'small', cell: (l) => l.tracker ?? '' },
       { label: 'Message', class: 'col-message', cell: (l) => l.message ?? '' },
     ], res.value.logs || [], {
@@ -139,7 +139,7 @@ export function renderJob(view, group, taskId) {
     bizBox.append(table([
       { label: 'Time', class: 'nowrap', cell: (l) => fmtTime(l.time) },
       { label: 'Level', cell: (l) => fmtLevel(l.level) },
-      { label: 'Job id', class: 'mono small', cell: (l) => l.jobId ?? '' },
+      { label: 'Job id', class: 'mono small nowrap', cell: (l) => shortId(l.jobId) },
       { label: 'Message', class: 'col-message mono', cell: (l) => l.message ?? '' },
     ], res.value.logs || [], {
       testid: 'bizlog-table',
