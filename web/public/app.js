@@ -126,8 +126,10 @@ function renderLogin() {
     } catch (e) {
       error.textContent = e.status === 401 ? 'Wrong user name or password.' : errorText(e);
       if (e.status === 429) {
-        error.textContent = `Too many failed logins: ${e.message}.` +
-          (e.retryAfter ? ` Try again in ${e.retryAfter} s.` : '');
+        // The server's words ("too many failed logins; try again in 30 s"), and Retry-After
+        // should they not say when.
+        const words = e.message.charAt(0).toUpperCase() + e.message.slice(1);
+        error.textContent = /\d/.test(words) || !e.retryAfter ? `${words}.` : `${words}. Try again in ${e.retryAfter} s.`;
       }
       error.hidden = false;
       pass.value = '';

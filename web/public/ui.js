@@ -92,8 +92,8 @@ export function jobWhen(view) {
     const tz = job.timeZone && job.timeZone !== 'UTC' ? ` (${job.timeZone})` : '';
     return `${job.cronExpression}${tz}`;
   }
-  if (view.queue === 'executing' && view.startedAt) return `started ${fmtTime(view.startedAt)}`;
-  if (view.queue === 'dead' && view.deadAt) return `dead ${fmtTime(view.deadAt)}`;
+  if (view.queue === 'executing' && view.startedAt) return fmtTime(view.startedAt);
+  if (view.queue === 'dead' && view.deadAt) return fmtTime(view.deadAt);
   if (jobKind(job) === 'repeat') {
     const count = Number(job.repeatCount) === -1 ? 'forever' : `${job.repeatCount} times`;
     return `every ${job.repeatInterval} ms, ${count}`;

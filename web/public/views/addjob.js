@@ -224,7 +224,8 @@ export function renderAddJob(view) {
       }
     } catch (e) {
       const hint = e.status === 409 ? ' Tick "Replace" to replace it.' : '';
-      showResult(false, `Refused ${name}: ${errorText(e)}.${hint}`);
+      const why = errorText(e);
+      showResult(false, `${why.startsWith(name) ? 'Refused: ' : `Refused ${name}: `}${why}.${hint}`);
       markInvalid(inputFor(e));
     } finally {
       submit.disabled = false;
