@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/demo.sh -- build LTS and run the all-in-one demo in the foreground:
-#   build/bin/lts standalone --http 127.0.0.1:8080 [extra args...]
-# which starts a JobTracker, a TaskTracker, a JobClient submitting sample jobs, the Admin console
-# on http://127.0.0.1:8080, an embedded registry and a SQLite job store under ./lts-data.
+#   build/bin/lts standalone --http 127.0.0.1:8080 --config lts-data/demo.yaml [extra args...]
+# which starts a JobTracker, a shell TaskTracker, sample jobs (lts submit), the Admin console
+# on http://127.0.0.1:8080 (user admin, password made on the first run and printed), an embedded
+# registry and a SQLite job store under ./lts-data.
 # Installs only the build group of packages (scripts/lib/deps.sh), and the console's npm packages
 # (chart.js: npm ci --omit=dev --prefix web) unless web/node_modules has them. Ctrl-C stops the demo.
 set -euo pipefail
@@ -39,9 +40,29 @@ if [ ! -d web/node_modules/chart.js ]; then
 fi
 
 DATA=lts-data
+mkdir -p "$DATA"
+# The console's login: user 'admin' with a password made on the first run and kept in
+# $DATA/admin-password (only its argon2id hash goes into the config).
+CONFIG=$DATA/demo.yaml
+if [ ! -s "$DATA/admin-password" ] || [ ! -s "$CONFIG" ]; then
+  (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$DATA/admin-password")
+  hash=$(tr -d '\n' < "$DATA/admin-password" | "$LTS" admin hash-password)
+  (umask 077; cat > "$CONFIG" <<YAML
+# Made by scripts/demo.sh: the console's users (docs/http_api.md).
+admin:
+  users:
+    - name: admin
+      password: "$hash"
+      role: admin
+YAML
+  )
+fi
+PASSWORD=$(cat "$DATA/admin-password")
+
 echo "==== starting lts standalone: JobTracker on 127.0.0.1:35001, a shell TaskTracker (group"
-echo "     'shell'), embedded registry, SQLite store in ./$DATA. Ctrl-C stops it."
-"$LTS" standalone --data-dir "$DATA" "$@" &
+echo "     'shell'), embedded registry, SQLite store in ./$DATA, console on http://$ADDR."
+echo "     Ctrl-C stops it."
+"$LTS" standalone --data-dir "$DATA" --config "$CONFIG" --http "$ADDR" "$@" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM EXIT
 for _ in $(seq 1 100); do
@@ -63,6 +84,8 @@ cat <<MSG
   $LTS job logs shell demo-flaky         a job that fails and is retried 3 times
   $LTS job list --queue dead             where it ends after its last retry
   $LTS submit --group shell --task-id hello --param command='echo hello'
-The web console (http://$ADDR) comes with the Admin node, which is not built yet.
+
+==== the web console: http://$ADDR/   user: admin   password: $PASSWORD
+     (the password is kept in $DATA/admin-password)
 MSG
 wait "$pid"
