@@ -143,8 +143,9 @@ function watchPage(page, who) {
 
 async function shot(page, name, docName) {
   // The toasts of earlier steps would cover the page: dismiss them as a user would.
-  for (const close of await page.locator('[data-testid="toasts"] .toast-close').all()) {
-    await close.click({ timeout: 1000 }).catch(() => {});   // it may go by itself meanwhile
+  const closers = page.locator('[data-testid="toasts"] .toast-close');
+  for (let i = 0; i < 20 && await closers.count() > 0; i++) {
+    await closers.first().click({ timeout: 1000 }).catch(() => {});   // it may go by itself meanwhile
   }
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file });

@@ -14,17 +14,19 @@ const NODE_TYPES = [
 ];
 const QUEUES = ['executable', 'executing', 'cron', 'repeat', 'suspended', 'dead'];
 
+// [key in the sample, legend, colour, dash]: the dashes keep equal series apart where they
+// overlap (one success and one failure in the same interval draw the same line).
 const OUTCOME_SERIES = [
-  ['succeeded', 'succeeded', '#2e7d32'],
-  ['failed', 'failed', '#c62828'],
-  ['later', 'later', '#ef8f00'],
-  ['exception', 'exception', '#6a1b9a'],
+  ['succeeded', 'succeeded', '#2e7d32', []],
+  ['failed', 'failed', '#c62828', [6, 4]],
+  ['later', 'later', '#ef8f00', [2, 3]],
+  ['exception', 'exception', '#6a1b9a', [10, 3, 2, 3]],
 ];
 const DEPTH_SERIES = [
-  ['executable', 'executable', '#1565c0'],
-  ['executing', 'executing', '#2e7d32'],
-  ['suspended', 'suspended', '#757575'],
-  ['dead', 'dead', '#c62828'],
+  ['executable', 'executable', '#1565c0', []],
+  ['executing', 'executing', '#2e7d32', [6, 4]],
+  ['suspended', 'suspended', '#757575', [2, 3]],
+  ['dead', 'dead', '#c62828', [10, 3, 2, 3]],
 ];
 
 function makeChart(canvas, series, yTitle, integer) {
@@ -33,9 +35,9 @@ function makeChart(canvas, series, yTitle, integer) {
     type: 'line',
     data: {
       labels: [],
-      datasets: series.map(([, label, color]) => ({
-        label, data: [], borderColor: color, backgroundColor: color,
-        borderWidth: 2, pointRadius: 0, pointHitRadius: 6, tension: 0.2,
+      datasets: series.map(([, label, color, dash]) => ({
+        label, data: [], borderColor: color, backgroundColor: color, borderDash: dash,
+        borderWidth: 2, pointRadius: 2, pointHitRadius: 6, tension: 0,
       })),
     },
     options: {
@@ -51,7 +53,7 @@ function makeChart(canvas, series, yTitle, integer) {
           ticks: integer ? { precision: 0 } : {},
         },
       },
-      plugins: { legend: { position: 'bottom' } },
+      plugins: { legend: { position: 'bottom', labels: { usePointStyle: true, pointStyle: 'line' } } },
     },
   });
 }
