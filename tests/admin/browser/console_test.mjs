@@ -56,6 +56,7 @@ async function until(fn, { timeoutMs = 10_000, intervalMs = 250, what }) {
       last = await fn();
       if (last) return last;
     } catch (e) {
+      if (e instanceof TestFailure) throw e;   // a verdict, not a reason to wait longer
       last = e;
     }
     if (Date.now() > end) {
@@ -282,8 +283,14 @@ async function main() {
     return row;
   }
 
+  // Waits until the list (refreshed) no longer shows taskId in queue.
   async function rowGone(queue, taskId) {
-    await until(async () => (await rowIn(queue, taskId).count()) === 0, { what: `${taskId} to leave the ${queue} list` });
+    await until(async () => {
+      if (await rowIn(queue, taskId).count() === 0) return true;
+      await tid('jobs-refresh').click();
+      await sleep(400);
+      return await rowIn(queue, taskId).count() === 0;
+    }, { what: `${taskId} to leave the ${queue} list (GET /api/jobs?queue=${queue}&taskId=${taskId} still lists it)` });
   }
 
   // Polls the job page until a row of the table (testid) matches re; returns its text.
