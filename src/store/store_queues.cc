@@ -407,10 +407,11 @@ StatusOr<std::vector<JobRecord>> JobStore::List(Queue queue, const ListFilter& f
       return from_jobs(JobState::kExecutable);
     case Queue::kExecuting:
       return from_jobs(JobState::kExecuting);
+    // A paused definition is in the suspended queue only.
     case Queue::kCron:
-      return from_defs(static_cast<int64_t>(JobKind::kCron), -1);
+      return from_defs(static_cast<int64_t>(JobKind::kCron), 0);
     case Queue::kRepeat:
-      return from_defs(static_cast<int64_t>(JobKind::kRepeat), -1);
+      return from_defs(static_cast<int64_t>(JobKind::kRepeat), 0);
     case Queue::kSuspended: {
       // Suspended definitions, then suspended one-off instances: the page is cut from
       // their concatenation.
@@ -443,10 +444,12 @@ StatusOr<QueueCounts> JobStore::Counts() {
   static const SqlText kCounts = Same(
       "SELECT (SELECT count(*) FROM lts_job WHERE state = 0), "
       "(SELECT count(*) FROM lts_job WHERE state = 1), "
-      "(SELECT count(*) FROM lts_job_def WHERE kind = 2), "
-      "(SELECT count(*) FROM lts_job_def WHERE kind = 3), "
+      "(SELECT count(*) FROM lts_job_def WHERE kind = 2 AND suspended = 0), "
+      "(SELECT count(*) FROM lts_job_def WHERE kind = 3 AND suspended = 0), "
       "(SELECT count(*) FROM lts_job_def WHERE suspended = 1) + "
-      "(SELECT count(*) FROM lts_job WHERE state = 2), "
+      // Suspended one-off jobs; a paused periodic job counts once, as its definition.
+      "(SELECT count(*) FROM lts_job j WHERE state = 2 AND NOT EXISTS (SELECT 1 FROM "
+      "lts_job_def d WHERE d.grp = j.grp AND d.task_id = j.real_task_id)), "
       "(SELECT count(*) FROM lts_dead_job)");
   LTS_ASSIGN_OR_RETURN(QueryResult r, impl_->RunAlone(kCounts, {}));
   const Row& row = r.rows.at(0);

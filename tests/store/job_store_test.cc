@@ -310,9 +310,23 @@ TEST_F(JobStoreTest, RelyCronCreatesTheNextCycleWithTheCompletion) {
 TEST_F(JobStoreTest, PauseSuspendsAndResumeRegeneratesTheCycle) {
   SubmitResult s = Submit1(MakeCron("c1"));
   ASSERT_OK(s.status);
+  ASSERT_OK(Submit1(MakeJob("one-off")).status);
   ASSERT_OK(store_->Pause("g1", "c1", kNow));
+  ASSERT_OK(store_->Pause("g1", "one-off", kNow));
   ASSERT_OK_AND_ASSIGN(QueueCounts counts, store_->Counts());
-  EXPECT_EQ(counts.suspended, 2);  // The definition and its waiting cycle.
+  // A paused cron job is in the suspended queue only, once (its waiting cycle is held with
+  // it), and the lists say the same as the counts.
+  EXPECT_EQ(counts.suspended, 2);
+  EXPECT_EQ(counts.cron, 0);
+  EXPECT_EQ(counts.executable, 0);
+  EXPECT_THAT(TaskIds(store_->List(Queue::kCron, {}).value_or(std::vector<JobRecord>{})),
+              ::testing::IsEmpty());
+  EXPECT_THAT(TaskIds(store_->List(Queue::kSuspended, {}).value_or(std::vector<JobRecord>{})),
+              ::testing::UnorderedElementsAre("c1", "one-off"));
+  ASSERT_OK_AND_ASSIGN(std::optional<JobRecord> none, store_->Resume("g1", "one-off", kNow));
+  EXPECT_FALSE(none.has_value());
+  ASSERT_OK(store_->Cancel("g1", "one-off").status());
+  EXPECT_EQ(store_->Counts()->suspended, 1);
   EXPECT_TRUE(Claim("g1", 1, 1, kNow + 1000000).empty());
   ASSERT_OK_AND_ASSIGN(std::optional<JobRecord> regen, store_->Resume("g1", "c1", kNow));
   EXPECT_FALSE(regen.has_value());  // Its cycle was still waiting.
@@ -325,6 +339,8 @@ TEST_F(JobStoreTest, PauseSuspendsAndResumeRegeneratesTheCycle) {
   EXPECT_FALSE(store_->Complete(done).next_instance_added);
   ASSERT_OK_AND_ASSIGN(regen, store_->Resume("g1", "c1", kNow));
   ASSERT_TRUE(regen.has_value());
+  EXPECT_EQ(store_->Counts()->cron, 1);
+  EXPECT_EQ(store_->Counts()->suspended, 0);
   EXPECT_EQ(regen->job_id, s.job_id);
   EXPECT_THAT(store_->Pause("g1", "nope", kNow), StatusIs(StatusCode::kNotFound, ::testing::_));
 }
