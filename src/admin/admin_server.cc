@@ -333,6 +333,10 @@ Status AdminServer::Impl::Start() {
     if (!res.body.empty()) return;
     if (res.status == 413) {
       ReplyError(res, 413, fmt::format("request body over {} bytes", kMaxRequestBody));
+    } else if (res.status == 400) {
+      ReplyError(res, 400,
+                 "malformed HTTP request: a request line, header or body the server could not "
+                 "read (a POST or PUT needs a Content-Length header; with curl, pass -d '')");
     } else if (res.status == 404) {
       ReplyError(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
     } else {

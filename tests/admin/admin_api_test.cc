@@ -2,7 +2,11 @@
 // cluster (embedded registry, a JobTracker on SQLite, a TaskTracker with a C++ runner) and
 // an AdminServer on 127.0.0.1, driven with cpp-httplib's client.
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -365,6 +369,57 @@ TEST_F(AdminApiTest, MalformedAndOversizedRequestsGetClearErrors) {
   // Security headers on every answer.
   EXPECT_EQ(r->get_header_value("Content-Security-Policy"), "default-src 'self'");
   EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+}
+
+// Sends raw bytes to the server and returns the start of its answer (at least the status
+// line, unless it closed the connection or said nothing for 5 s).
+std::string RawExchange(const std::string& address, const std::string& bytes) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    // The status line is all the tests look at (the connection may stay open).
+    char buffer[4096];
+    ssize_t n;
+    while (answer.find("\r\n") == std::string::npos &&
+           (n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+      answer.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+TEST_F(AdminApiTest, MalformedHttpIsAnsweredAndTheServerLivesOn) {
+  const std::string address = admin_->http_address();
+  EXPECT_NE(RawExchange(address, "GARBAGE\r\n\r\n").find(" 400 "), std::string::npos);
+  EXPECT_NE(RawExchange(address, "GET /api/counts HTTP/1.1\r\nHost: x\r\nX: " +
+                                     std::string(100000, 'a') + "\r\n\r\n")
+                .find("HTTP/1.1 4"),
+            std::string::npos);
+  EXPECT_NE(RawExchange(address,
+                        "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                        "99999999999999999999\r\n\r\n")
+                .find("HTTP/1.1 4"),
+            std::string::npos);
+  RawExchange(address, std::string("\0\xff\xfe GET / HTTP/1.1\r\n\r\n", 22));
+  // Still serving.
+  auto r = client_->Get("/api/session");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
 }
 
 TEST_F(AdminApiTest, CronJobPauseResumeTriggerAndLogs) {
