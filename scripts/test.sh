@@ -171,16 +171,16 @@ run_fuzz() {
 }
 
 # run_tsan: the tests of the concurrent modules (base, net, rpc, store, registry, kv, failstore,
-# tasktracker, client) under ThreadSanitizer, in build-tsan/. Any report fails the run (halt_on_error).
+# jobtracker, tasktracker, client, admin) under ThreadSanitizer, in build-tsan/. Any report fails the run (halt_on_error).
 run_tsan() {
   local t
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_SANITIZE_THREAD=ON \
     -DLTS_BUILD_BENCH=OFF -DLTS_WERROR=ON || return
   lts_with_build_lock cmake --build build-tsan -j"$JOBS" --target base_test net_test rpc_test \
     store_test registry_test kv_test failstore_test jobtracker_test tasktracker_test client_test \
-    || return
+    admin_test || return
   for t in base_test net_test rpc_test store_test registry_test kv_test failstore_test \
-    jobtracker_test tasktracker_test client_test; do
+    jobtracker_test tasktracker_test client_test admin_test; do
     echo "+ build-tsan/bin/$t"
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "build-tsan/bin/$t" \
       --gtest_brief=1 || return
