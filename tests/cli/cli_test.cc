@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
+
+#include "admin/auth.h"
 
 #include "run_lts.h"
 #include "testing/temp_dir.h"
@@ -33,6 +36,38 @@ TEST(CliTest, UnbuiltSubcommandSaysSoAndExitsTwo) {
   Result r = RunLts({"monitor"});
   EXPECT_EQ(2, r.code);
   EXPECT_NE(std::string::npos, r.err.find("not built yet"));
+}
+
+TEST(CliTest, AdminNewTokenPrintsATokenAndTheEntryWithItsHash) {
+  Result r = RunLts({"admin", "new-token", "--name", "deploy-bot", "--role", "operator"});
+  ASSERT_EQ(0, r.code) << r.err;
+  const size_t at = r.out.find("token: lts_");
+  ASSERT_NE(std::string::npos, at) << r.out;
+  const std::string token = r.out.substr(at + 7, r.out.find('\n', at) - at - 7);
+  EXPECT_NE(std::string::npos, r.out.find("hash: \"" + admin::TokenHash(token) + "\""));
+  EXPECT_NE(std::string::npos, r.out.find("role: operator"));
+  Result bad = RunLts({"admin", "new-token", "--name", "x", "--role", "root"});
+  EXPECT_EQ(2, bad.code);
+  EXPECT_NE(std::string::npos, bad.err.find("--role: 'root' is not one of")) << bad.err;
+}
+
+TEST(CliTest, AdminRefusesABadConfigNamingTheFileAndEntry) {
+  testing::TempDir dir;
+  Result missing = RunLts({"admin", "--config", dir.Join("none.yaml")});
+  EXPECT_EQ(2, missing.code);
+  EXPECT_NE(std::string::npos, missing.err.find("none.yaml")) << missing.err;
+  const std::string path = dir.Join("lts.yaml");
+  {
+    std::ofstream f(path);
+    f << "admin:\n  users:\n    - {name: alice, password: secret, role: admin}\n";
+  }
+  Result plain = RunLts({"admin", "--config", path});
+  EXPECT_EQ(2, plain.code);
+  EXPECT_NE(std::string::npos, plain.err.find("admin.users[0].password: not an argon2id hash"))
+      << plain.err;
+  Result standalone = RunLts({"standalone", "--config", path, "--data-dir", dir.Join("d")});
+  EXPECT_EQ(2, standalone.code);
+  EXPECT_NE(std::string::npos, standalone.err.find("admin.users[0].password")) << standalone.err;
 }
 
 TEST(CliTest, VersionPrintsTheVersion) {
