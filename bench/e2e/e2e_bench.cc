@@ -19,6 +19,7 @@
 // against beanstalkd with pipelined puts).
 //
 // Usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] [--claim-batch C]
+//                  [--prefetch P] [--only-batched (profiling: the embedded batched phase only)]
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -136,6 +137,8 @@ struct Options {
   int threads = 256;
   size_t batch = 1000;     // Jobs per SubmitBatch call.
   int claim_batch = 1000;  // JobTracker: most jobs claimed at once.
+  int prefetch = -1;       // TaskTracker prefetch slots; -1: the TaskTracker's default.
+  bool only_batched = false;  // Profiling: the batched phase of the embedded setup only.
   std::string pg;
 };
 
@@ -182,6 +185,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   to.node_group = "bench";
   to.identity = "tt-bench";
   to.work_threads = o.threads;
+  if (o.prefetch >= 0) to.prefetch = o.prefetch;
   to.data_dir = dir + "/tt-" + name;
   lts::TaskTracker tt(to, [&rec](const lts::Job&) { return std::make_unique<NoopRunner>(&rec); });
   if (auto s = tt.Start(); !s.ok()) Die(name + ": TaskTracker: " + s.ToString());
@@ -218,6 +222,12 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
                 st.completion_calls > 0 ? static_cast<double>(st.completion_results) /
                                               static_cast<double>(st.completion_calls)
                                         : 0.0);
+  }
+  if (o.only_batched) {
+    client.Stop();
+    tt.Stop();
+    tracker.Stop();
+    return f;
   }
   // One by one.
   {
@@ -355,10 +365,14 @@ int main(int argc, char** argv) {
       o.batch = static_cast<size_t>(std::atoll(argv[++i]));
     } else if (a == "--claim-batch" && i + 1 < argc) {
       o.claim_batch = std::atoi(argv[++i]);
+    } else if (a == "--prefetch" && i + 1 < argc) {
+      o.prefetch = std::atoi(argv[++i]);
+    } else if (a == "--only-batched") {
+      o.only_batched = true;
     } else {
       std::fprintf(stderr,
                    "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
-                   "[--claim-batch C]\n"
+                   "[--claim-batch C] [--prefetch P] [--only-batched]\n"
                    "unknown argument: %s\n",
                    a.c_str());
       return 2;
@@ -377,6 +391,10 @@ int main(int argc, char** argv) {
 
   const Figures embedded = RunOurs("embedded", "sqlite://" + dir + "/lts.db", "", o, dir);
   Print("embedded", embedded);
+  if (o.only_batched) {
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (!o.pg.empty()) {
     const std::string schema = fmt::format("bench_e2e_{}", getpid());
     const Figures pg = RunOurs("postgresql", o.pg, schema, o, dir);
