@@ -15,10 +15,16 @@
 // the same no-op workload through its text protocol: puts (pipelined in 100s, and one by
 // one), workers reserve + delete.
 //
+// The TaskTracker runs with --threads work threads (256) and as many prefetch slots
+// (--prefetch): jobs queued beyond the threads, so that a thread that ends a run starts the
+// next without waiting for a JobTracker round trip (docs/tasktracker.md).
+//
 // The last line: "e2e no-op: ours/beanstalkd = <ratio>" (batched, embedded defaults,
 // against beanstalkd with pipelined puts).
 //
 // Usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] [--claim-batch C]
+//                  [--prefetch P] [--only batched|lateness (profiling: one phase, embedded)]
+//                  [--lateness-log FILE (each trigger-time job: due ms, lateness ms)]
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -98,6 +104,7 @@ struct Recorder {
   std::mutex mu;
   std::vector<double> submit_to_start_ms;
   std::vector<double> lateness_ms;
+  std::vector<int64_t> lateness_due;  // Parallel to lateness_ms (--lateness-log).
 };
 
 class NoopRunner : public lts::JobRunner {
@@ -114,6 +121,7 @@ class NoopRunner : public lts::JobRunner {
           static_cast<double>(WallUs()) / 1000.0 - static_cast<double>(ctx.trigger_time_ms());
       std::lock_guard<std::mutex> lock(r_->mu);
       r_->lateness_ms.push_back(ms);
+      r_->lateness_due.push_back(ctx.trigger_time_ms());
     }
     r_->done.fetch_add(1, std::memory_order_relaxed);
     return {lts::JobAction::kExecuteSuccess, ""};
@@ -136,6 +144,9 @@ struct Options {
   int threads = 256;
   size_t batch = 1000;     // Jobs per SubmitBatch call.
   int claim_batch = 1000;  // JobTracker: most jobs claimed at once.
+  int prefetch = -1;       // TaskTracker prefetch slots; -1: as many as threads.
+  std::string lateness_log;  // Where to write each trigger-time job's due time and lateness.
+  std::string only;  // Profiling: "batched" or "lateness": that phase of the embedded setup only.
   std::string pg;
 };
 
@@ -182,6 +193,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   to.node_group = "bench";
   to.identity = "tt-bench";
   to.work_threads = o.threads;
+  to.prefetch = o.prefetch;
   to.data_dir = dir + "/tt-" + name;
   lts::TaskTracker tt(to, [&rec](const lts::Job&) { return std::make_unique<NoopRunner>(&rec); });
   if (auto s = tt.Start(); !s.ok()) Die(name + ": TaskTracker: " + s.ToString());
@@ -198,7 +210,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   }
 
   // Batched.
-  {
+  if (o.only.empty() || o.only == "batched") {
     auto jobs = MakeJobs("b", o.jobs);
     const int64_t target = rec.done.load() + o.jobs;
     const auto t0 = Clock::now();
@@ -219,8 +231,14 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
                                               static_cast<double>(st.completion_calls)
                                         : 0.0);
   }
+  if (o.only == "batched") {
+    client.Stop();
+    tt.Stop();
+    tracker.Stop();
+    return f;
+  }
   // One by one.
-  {
+  if (o.only.empty()) {
     const int64_t n = o.jobs / 4;
     auto jobs = MakeJobs("s", n);
     const int64_t target = rec.done.load() + n;
@@ -234,7 +252,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   }
   // Submit-to-start latency at a fixed rate (open loop: the time is stamped when the job
   // is meant to be sent).
-  {
+  if (o.only.empty()) {
     const int rate = 500;
     const int64_t n = o.quick ? 1000 : 5000;
     const int64_t target = rec.done.load() + n;
@@ -275,6 +293,16 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
     f.late_p50 = Percentile(rec.lateness_ms, 0.50);
     f.late_p99 = Percentile(rec.lateness_ms, 0.99);
     f.late_max = Percentile(rec.lateness_ms, 1.0);
+    if (!o.lateness_log.empty()) {
+      // One line per job: due time (ms after the first due), lateness (ms).
+      if (FILE* out = std::fopen(o.lateness_log.c_str(), "w")) {
+        for (size_t i = 0; i < rec.lateness_ms.size(); ++i) {
+          std::fprintf(out, "%lld %.3f\n", static_cast<long long>(rec.lateness_due[i] - due),
+                       rec.lateness_ms[i]);
+        }
+        std::fclose(out);
+      }
+    }
   }
   client.Stop();
   tt.Stop();
@@ -355,16 +383,24 @@ int main(int argc, char** argv) {
       o.batch = static_cast<size_t>(std::atoll(argv[++i]));
     } else if (a == "--claim-batch" && i + 1 < argc) {
       o.claim_batch = std::atoi(argv[++i]);
+    } else if (a == "--prefetch" && i + 1 < argc) {
+      o.prefetch = std::atoi(argv[++i]);
+    } else if (a == "--lateness-log" && i + 1 < argc) {
+      o.lateness_log = argv[++i];
+    } else if (a == "--only" && i + 1 < argc) {
+      o.only = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
-                   "[--claim-batch C]\n"
+                   "[--claim-batch C] [--prefetch P] [--only batched|lateness]\n"
+                   "       [--lateness-log FILE]\n"
                    "unknown argument: %s\n",
                    a.c_str());
       return 2;
     }
   }
   if (o.jobs == 0) o.jobs = o.quick ? 20000 : 100000;
+  if (o.prefetch < 0) o.prefetch = o.threads;
   if (o.pg.empty()) {
     if (const char* env = std::getenv("LTS_TEST_PG")) o.pg = env;
   }
@@ -372,11 +408,15 @@ int main(int argc, char** argv) {
   const std::string dir =
       (std::filesystem::temp_directory_path() / fmt::format("bench_e2e.{}", getpid())).string();
   std::filesystem::create_directories(dir);
-  std::printf("bench_e2e: %lld no-op jobs, %d TaskTracker threads%s\n",
-              static_cast<long long>(o.jobs), o.threads, o.quick ? " (quick)" : "");
+  std::printf("bench_e2e: %lld no-op jobs, %d TaskTracker threads + %d prefetch slots%s\n",
+              static_cast<long long>(o.jobs), o.threads, o.prefetch, o.quick ? " (quick)" : "");
 
   const Figures embedded = RunOurs("embedded", "sqlite://" + dir + "/lts.db", "", o, dir);
   Print("embedded", embedded);
+  if (!o.only.empty()) {
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (!o.pg.empty()) {
     const std::string schema = fmt::format("bench_e2e_{}", getpid());
     const Figures pg = RunOurs("postgresql", o.pg, schema, o, dir);

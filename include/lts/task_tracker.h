@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "lts/clock.h"
 #include "lts/job_context.h"
 #include "lts/job_runner.h"
 #include "lts/status.h"
@@ -60,6 +61,13 @@ class TaskTracker {
     std::string identity;
     // Jobs run at the same time. >= 1.
     int work_threads = 8;
+    // Prefetch slots: jobs accepted beyond the work threads, waiting in this TaskTracker's
+    // queue for the next free thread, so that a thread that ends a run starts the next one
+    // without waiting for a JobTracker round trip. The capacity reported to the
+    // JobTrackers (freeThreads) is work_threads + prefetch less the jobs held. A waiting
+    // job counts as running for the JobTracker (JOB_ASK, heartbeats); its timeout starts
+    // when it starts. 0..65536; 0: no queue (a job is accepted only for a free thread).
+    int prefetch = 0;
     // Root of the FailStores (<data_dir>/.lts/TASK_TRACKER/<group>/...).
     std::string data_dir = "./lts-data";
     // FailStore engine: "ltsdb", "leveldb" or "rocksdb".
@@ -81,6 +89,10 @@ class TaskTracker {
     int takeover_interval_ms = 60000;
     // Registry session timeout.
     int session_timeout_ms = 10000;
+    // Where time comes from (run timestamps, timeouts, heartbeats, resource samples,
+    // business log times); not owned, must outlive the TaskTracker. nullptr: the system
+    // clocks. Waits (stop grace, outbox linger) are real time.
+    const Clock* clock = nullptr;
     // Log each run's start and end at INFO ("job X finished: EXECUTE_SUCCESS in 12 ms");
     // false: at DEBUG.
     bool log_each_job = false;

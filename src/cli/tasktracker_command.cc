@@ -35,6 +35,7 @@ struct TaskTrackerArgs {
   double max_memory = 90;
   int kill_grace_ms = 5000;
   int stop_grace_ms = 10000;
+  int prefetch = 0;
   bool quiet_jobs = false;
 };
 
@@ -108,6 +109,7 @@ int RunTaskTracker(const CLI::App& sub, TaskTrackerArgs* args, CommandContext* c
   options.node_group = args->node.group;
   options.identity = args->node.identity;
   options.work_threads = args->node.threads;
+  options.prefetch = args->prefetch;
   options.data_dir = args->node.data_dir;
   options.fail_store = args->fail_store;
   options.biz_log_level = *level;
@@ -190,6 +192,11 @@ void AddTaskTrackerCommand(CLI::App* app, CommandContext* ctx) {
                   "interrupted, in ms")
       ->capture_default_str()
       ->check(CLI::Range(0, 86400000));
+  sub->add_option("--prefetch", args->prefetch,
+                  "Jobs taken beyond --threads, queued for the next free thread (short jobs: "
+                  "no JobTracker round trip between two runs); queued jobs count as running")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65536));
   sub->add_flag("--quiet-jobs", args->quiet_jobs,
                 "Do not log the start and end of every job (they are logged at DEBUG)");
   sub->footer(

@@ -6,7 +6,11 @@
 //   - the JobTrackerLinks IO loop: PUSH_JOB and JOB_ASK (quick, under mu_), link-ready
 //     pulls;
 //   - the links' processor pool: TERMINATE_JOB (calls user Interrupt() hooks);
-//   - the work pool (work_threads): one run each, start to result;
+//   - the work threads (work_threads): each takes accepted jobs from the run queue and
+//     runs them one after another without sleeping while the queue holds jobs; a
+//     sleeping thread is woken only when no other one is already being woken (a woken
+//     thread that leaves jobs behind wakes the next), so a burst of short jobs costs a
+//     few wake-ups, not one per job;
 //   - the results outbox and the business-log outbox threads (tasktracker/outbox.h);
 //   - the maintenance thread: timeouts, resource samples, heartbeats.
 // Every shared member is guarded by mu_.
@@ -14,19 +18,20 @@
 #include "lts/task_tracker.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <thread>
 #include <utility>
 
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/mutex.h"
-#include "base/thread_pool.h"
 #include "failstore/fail_store.h"
 #include "node/jobtracker_links.h"
 #include "protocol/messages.h"
@@ -85,7 +90,9 @@ std::string HostName() {
 class TaskTracker::Impl {
  public:
   Impl(Options options, RunnerFactory factory)
-      : options_(std::move(options)), factory_(std::move(factory)), clock_(SystemClock::Default()) {
+      : options_(std::move(options)),
+        factory_(std::move(factory)),
+        clock_(options_.clock != nullptr ? options_.clock : SystemClock::Default()) {
     if (options_.identity.empty()) {
       std::string host = HostName();
       for (char& c : host) {
@@ -108,34 +115,49 @@ class TaskTracker::Impl {
   std::vector<std::string> RunningJobs() const EXCLUDES(mu_) {
     MutexLock lock(&mu_);
     std::vector<std::string> out;
-    out.reserve(runs_.size() + backlog_.size());
+    out.reserve(runs_.size());
     for (const auto& [id, run] : runs_) out.push_back(id);
-    for (const JobMeta& meta : backlog_) out.push_back(meta.job_id);
     return out;
   }
   bool Connected() const { return links_ != nullptr && links_->AnyReady(); }
 
  private:
-  // One run of a job, from acceptance to its result.
+  // One run of a job, from acceptance (queued) to its result.
   struct Run {
     JobMeta meta;
+    // Made by the work thread when the run starts; read by others once `ready`.
     std::unique_ptr<tasktracker::JobBizLogger> logger;
     std::unique_ptr<JobContext> ctx;
-    std::shared_ptr<JobRunner> runner;  // Set on the work thread; guarded by mu_.
+    std::shared_ptr<JobRunner> runner;  // Guarded by mu_.
+    bool started = false;               // Taken from the queue by a work thread; mu_.
+    bool ready = false;                 // ctx and runner set: it can be interrupted; mu_.
     bool terminated = false;            // Guarded by mu_.
     bool timed_out = false;             // Guarded by mu_.
-    int64_t deadline_us = 0;            // Monotonic; 0: no timeout.
+    int64_t deadline_us = 0;            // Monotonic, set at the start; 0: none. mu_.
     int64_t started_ms = 0;
   };
 
+  // The capacity reported as freeThreads: work threads + prefetch slots less the jobs
+  // held (queued or running).
   int FreeThreadsLocked() const REQUIRES(mu_) {
     if (stopping_ || overloaded_) return 0;
-    const int free = options_.work_threads - busy_ - static_cast<int>(backlog_.size());
-    return free > 0 ? free : 0;
+    const int64_t free = static_cast<int64_t>(options_.work_threads) + options_.prefetch -
+                         static_cast<int64_t>(runs_.size());
+    return free > 0 ? static_cast<int>(free) : 0;
   }
 
-  // Starts `meta` on a work thread if there is a free one. REQUIRES: slot already counted.
-  void StartLocked(JobMeta meta) REQUIRES(mu_);
+  // Queues an accepted job for the work threads.
+  void AcceptLocked(JobMeta meta) REQUIRES(mu_);
+  // Wakes one sleeping work thread unless one is already on its way.
+  void WakeWorkerLocked() REQUIRES(mu_);
+  void WorkLoop();
+  // The next queued run (marked started), or nullptr when the threads must exit. Sleeps
+  // while the queue is empty.
+  std::shared_ptr<Run> NextRun() EXCLUDES(mu_);
+  // Stop(): queued jobs are not started (the JobTracker re-dispatches them).
+  void DropQueuedLocked() REQUIRES(mu_);
+  // Lets the work threads exit once they are idle and joins them.
+  void StopWorkers() EXCLUDES(mu_);
   // PUSH_JOB (IO loop).
   StatusOr<rpc::RpcResponse> OnPush(const rpc::RpcRequest& request);
   StatusOr<rpc::RpcResponse> OnAsk(const rpc::RpcRequest& request);
@@ -145,6 +167,8 @@ class TaskTracker::Impl {
 
   void Execute(const std::shared_ptr<Run>& run);
   void Finish(const std::shared_ptr<Run>& run, RunResult result);
+  // The result of a queued run that never started (terminated while waiting).
+  RunResult NotStartedResult(const Run& run, std::string message) const;
 
   Status SendResults(const std::vector<std::string>& items, bool resend);
   Status SendBizLogs(const std::vector<std::string>& items);
@@ -169,7 +193,7 @@ class TaskTracker::Impl {
   std::atomic<int64_t> seq_{0};
   bool started_ = false;
 
-  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::thread> workers_;
   std::unique_ptr<tasktracker::Outbox> results_;
   std::unique_ptr<tasktracker::Outbox> biz_logs_;
   std::unique_ptr<node::JobTrackerLinks> links_;
@@ -178,10 +202,15 @@ class TaskTracker::Impl {
 
   mutable Mutex mu_;
   CondVar runs_cv_;  // A run ended.
-  std::map<std::string, std::shared_ptr<Run>> runs_ GUARDED_BY(mu_);
-  // Piggy-backed jobs waiting for a thread (a push took the threads they were sent for).
-  std::deque<JobMeta> backlog_ GUARDED_BY(mu_);
-  int busy_ GUARDED_BY(mu_) = 0;  // Threads taken by runs_.
+  CondVar work_cv_;  // The queue has jobs, or the work threads must exit.
+  // Every job held here: queued or running (until its result is queued for sending).
+  std::unordered_map<std::string, std::shared_ptr<Run>> runs_ GUARDED_BY(mu_);
+  // Accepted jobs not started yet, oldest first (also in runs_).
+  std::deque<std::shared_ptr<Run>> queue_ GUARDED_BY(mu_);
+  int busy_ GUARDED_BY(mu_) = 0;          // Work threads in a run.
+  int idle_ GUARDED_BY(mu_) = 0;          // Work threads asleep on work_cv_.
+  bool waking_ GUARDED_BY(mu_) = false;   // One was signalled and has not woken yet.
+  bool workers_exit_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   bool overloaded_ GUARDED_BY(mu_) = false;
 };
@@ -198,6 +227,9 @@ Status TaskTracker::Impl::Start() {
   }
   if (options_.work_threads < 1 || options_.work_threads > 4096) {
     return InvalidArgument("work threads: expected 1..4096");
+  }
+  if (options_.prefetch < 0 || options_.prefetch > 65536) {
+    return InvalidArgument("prefetch: expected 0..65536");
   }
   if (options_.heartbeat_interval_ms < 10) return InvalidArgument("heartbeat interval: < 10 ms");
   if (options_.data_dir.empty()) return InvalidArgument("data dir: empty");
@@ -216,8 +248,6 @@ Status TaskTracker::Impl::Start() {
                   fmt::format("bizlog FailStore: {}", bizlog_store.status().message()));
   }
 
-  pool_ = std::make_unique<ThreadPool>("lts-work", options_.work_threads,
-                                       static_cast<size_t>(options_.work_threads) + 16);
   tasktracker::Outbox::Options ro;
   ro.name = "run results";
   ro.max_batch = protocol::kMaxJobsPerMessage;
@@ -275,12 +305,20 @@ Status TaskTracker::Impl::Start() {
 
   results_->Start();
   biz_logs_->Start();
+  workers_.reserve(static_cast<size_t>(options_.work_threads));
+  for (int i = 0; i < options_.work_threads; ++i) {
+    workers_.emplace_back([this, i] {
+      const std::string name = fmt::format("lts-work-{}", i);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      WorkLoop();
+    });
+  }
   Status s = links_->Start();
   if (!s.ok()) {
     links_->Stop();
+    StopWorkers();
     biz_logs_->Stop();
     results_->Stop();
-    pool_->Shutdown();
     return s;
   }
   maintenance_ = std::jthread([this](std::stop_token stop) { Maintenance(stop); });
@@ -297,6 +335,7 @@ void TaskTracker::Impl::Stop() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
+    DropQueuedLocked();
     running = runs_.size();
   }
   LTS_LOG(INFO, "TaskTracker {} stopping: taking no new jobs; {} running", options_.identity,
@@ -315,15 +354,10 @@ void TaskTracker::Impl::Stop() {
     MutexLock lock(&mu_);
     for (auto& [id, run] : runs_) {
       run->terminated = true;
-      to_interrupt.emplace_back(run, run->runner);
+      // A run not ready yet sees the flag before it calls its runner.
+      if (run->ready) to_interrupt.emplace_back(run, run->runner);
     }
-    if (!backlog_.empty()) {
-      LTS_LOG(WARN,
-              "{} jobs sent to this TaskTracker were not started before it stopped; the "
-              "JobTracker re-dispatches them",
-              backlog_.size());
-      backlog_.clear();
-    }
+    DropQueuedLocked();
   }
   if (!to_interrupt.empty()) {
     LTS_LOG(WARN, "interrupting {} jobs still running after the {} ms stop grace period",
@@ -341,7 +375,7 @@ void TaskTracker::Impl::Stop() {
       LTS_LOG(ERROR, "{} interrupted jobs have not ended; waiting for them", runs_.size());
     }
   }
-  pool_->Shutdown();
+  StopWorkers();
   maintenance_ = std::jthread();
   biz_logs_->Stop();
   results_->Stop();
@@ -364,31 +398,64 @@ std::vector<std::unique_ptr<failstore::FailStore>> TaskTracker::Impl::AdoptDead(
   return std::move(*stores);
 }
 
-void TaskTracker::Impl::StartLocked(JobMeta meta) {
+void TaskTracker::Impl::AcceptLocked(JobMeta meta) {
   auto run = std::make_shared<Run>();
   run->meta = std::move(meta);
-  run->logger = std::make_unique<tasktracker::JobBizLogger>(
-      run->meta.job_id, options_.node_group, run->meta.job.task_id, options_.biz_log_level,
-      biz_logs_.get(), clock_);
-  JobContext::Params params;
-  params.job = run->meta.job;
-  params.job_id = run->meta.job_id;
-  params.retry_times = run->meta.retry_times;
-  params.repeated_count = run->meta.repeated_count;
-  params.trigger_time_ms = run->meta.trigger_time_ms;
-  run->ctx = std::make_unique<JobContext>(std::move(params), run->logger.get());
-  if (run->meta.job.timeout_seconds > 0) {
-    run->deadline_us = clock_->MonotonicMicros() + run->meta.job.timeout_seconds * 1000000;
-  }
-  ++busy_;
   runs_.emplace(run->meta.job_id, run);
-  Status s = pool_->Submit([this, run] { Execute(run); });
-  if (!s.ok()) {
-    // Cannot happen while busy_ <= work_threads (the queue holds more); kept safe anyway.
-    LTS_LOG(ERROR, "job {}: cannot queue the run: {}", run->meta.job_id, s.ToString());
-    runs_.erase(run->meta.job_id);
-    --busy_;
+  queue_.push_back(std::move(run));
+  WakeWorkerLocked();
+}
+
+void TaskTracker::Impl::WakeWorkerLocked() {
+  // Threads already awake take queued jobs before they sleep; wake one more only when none
+  // is on its way. A woken thread that leaves jobs in the queue wakes the next one.
+  if (queue_.empty() || idle_ == 0 || waking_) return;
+  waking_ = true;
+  work_cv_.Signal();
+}
+
+std::shared_ptr<TaskTracker::Impl::Run> TaskTracker::Impl::NextRun() {
+  MutexLock lock(&mu_);
+  while (queue_.empty() && !workers_exit_) {
+    ++idle_;
+    work_cv_.Wait(&mu_);
+    --idle_;
+    waking_ = false;
   }
+  if (queue_.empty()) return nullptr;  // Exiting.
+  std::shared_ptr<Run> run = std::move(queue_.front());
+  queue_.pop_front();
+  run->started = true;
+  ++busy_;
+  WakeWorkerLocked();  // Jobs left behind: the next thread.
+  return run;
+}
+
+void TaskTracker::Impl::WorkLoop() {
+  while (std::shared_ptr<Run> run = NextRun()) Execute(run);
+}
+
+void TaskTracker::Impl::DropQueuedLocked() {
+  if (queue_.empty()) return;
+  LTS_LOG(WARN,
+          "{} jobs sent to this TaskTracker were not started before it stopped; the "
+          "JobTracker re-dispatches them",
+          queue_.size());
+  for (const std::shared_ptr<Run>& run : queue_) runs_.erase(run->meta.job_id);
+  queue_.clear();
+  runs_cv_.SignalAll();
+}
+
+void TaskTracker::Impl::StopWorkers() {
+  {
+    MutexLock lock(&mu_);
+    workers_exit_ = true;
+    work_cv_.SignalAll();
+  }
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
 }
 
 StatusOr<rpc::RpcResponse> TaskTracker::Impl::OnPush(const rpc::RpcRequest& request) {
@@ -398,30 +465,33 @@ StatusOr<rpc::RpcResponse> TaskTracker::Impl::OnPush(const rpc::RpcRequest& requ
   {
     MutexLock lock(&mu_);
     for (JobMeta& meta : push.jobs) {
-      if (runs_.count(meta.job_id) != 0) continue;  // Already running here: a duplicate push.
+      if (runs_.count(meta.job_id) != 0) continue;  // Already held here: a duplicate push.
       if (FreeThreadsLocked() <= 0) {
         response.rejected.push_back(meta.job_id);
         continue;
       }
-      StartLocked(std::move(meta));
+      AcceptLocked(std::move(meta));
     }
   }
   if (!response.rejected.empty()) {
-    LTS_LOG(DEBUG, "rejected {} pushed jobs: no free thread", response.rejected.size());
+    LTS_LOG(DEBUG, "rejected {} pushed jobs: no free capacity", response.rejected.size());
   }
   LTS_ASSIGN_OR_RETURN(std::string body, protocol::EncodeMessage(response, request.format));
   return rpc::RpcResponse{request.format, std::move(body)};
 }
 
 void TaskTracker::Impl::AcceptPiggyBacked(std::vector<JobMeta> jobs) {
+  // The JobTracker sized them to the capacity this TaskTracker reported; a push in
+  // between may have taken it: they wait in the queue for a thread anyway.
   MutexLock lock(&mu_);
+  if (stopping_) {
+    LTS_LOG(WARN, "{} jobs came with a JOB_COMPLETED response while stopping; not started",
+            jobs.size());
+    return;
+  }
   for (JobMeta& meta : jobs) {
     if (runs_.count(meta.job_id) != 0) continue;
-    if (!stopping_ && busy_ < options_.work_threads) {
-      StartLocked(std::move(meta));
-    } else {
-      backlog_.push_back(std::move(meta));
-    }
+    AcceptLocked(std::move(meta));
   }
 }
 
@@ -430,11 +500,10 @@ StatusOr<rpc::RpcResponse> TaskTracker::Impl::OnAsk(const rpc::RpcRequest& reque
                        protocol::DecodeMessage<protocol::AskRequest>(request.body, request.format));
   protocol::AskResponse response;
   {
+    // Queued jobs count as running: they will run here.
     MutexLock lock(&mu_);
     for (std::string& id : ask.job_ids) {
-      bool held = runs_.count(id) != 0;
-      for (size_t i = 0; !held && i < backlog_.size(); ++i) held = backlog_[i].job_id == id;
-      if (!held) response.not_running.push_back(std::move(id));
+      if (runs_.count(id) == 0) response.not_running.push_back(std::move(id));
     }
   }
   LTS_ASSIGN_OR_RETURN(std::string body, protocol::EncodeMessage(response, request.format));
@@ -447,6 +516,8 @@ StatusOr<rpc::RpcResponse> TaskTracker::Impl::OnTerminate(const rpc::RpcRequest&
       protocol::DecodeMessage<protocol::TerminateRequest>(request.body, request.format));
   std::shared_ptr<Run> run;
   std::shared_ptr<JobRunner> runner;
+  bool queued = false;
+  bool ready = false;
   {
     MutexLock lock(&mu_);
     auto it = runs_.find(terminate.job_id);
@@ -454,25 +525,64 @@ StatusOr<rpc::RpcResponse> TaskTracker::Impl::OnTerminate(const rpc::RpcRequest&
       run = it->second;
       run->terminated = true;
       runner = run->runner;
+      ready = run->ready;
+      if (!run->started) {
+        // Waiting in the queue: it never starts; its result goes out now.
+        queued = true;
+        for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+          if (q->get() == run.get()) {
+            queue_.erase(q);
+            break;
+          }
+        }
+      }
     }
   }
   protocol::TerminateResponse response;
   response.found = run != nullptr;
   if (run != nullptr) {
-    LTS_LOG(INFO, "terminating job {} ({})", terminate.job_id,
-            terminate.reason.empty() ? "no reason given" : terminate.reason);
-    run->ctx->biz_logger().Warn("SYSTEM: terminated" +
-                                (terminate.reason.empty() ? "" : ": " + terminate.reason));
-    tasktracker::InterruptRunner(runner.get(), *run->ctx);
+    LTS_LOG(INFO, "terminating job {} ({}){}", terminate.job_id,
+            terminate.reason.empty() ? "no reason given" : terminate.reason,
+            queued ? "; it had not started" : "");
+    if (queued) {
+      Finish(run, NotStartedResult(*run, "terminated before it started"));
+    } else if (ready) {
+      run->ctx->biz_logger().Warn("SYSTEM: terminated" +
+                                  (terminate.reason.empty() ? "" : ": " + terminate.reason));
+      tasktracker::InterruptRunner(runner.get(), *run->ctx);
+    }
+    // Started but not ready: the work thread sees the flag before it calls the runner.
   }
   LTS_ASSIGN_OR_RETURN(std::string body, protocol::EncodeMessage(response, request.format));
   return rpc::RpcResponse{request.format, std::move(body)};
+}
+
+RunResult TaskTracker::Impl::NotStartedResult(const Run& run, std::string message) const {
+  RunResult result;
+  result.job_id = run.meta.job_id;
+  result.epoch = run.meta.epoch;
+  result.action = JobAction::kExecuteFailed;
+  result.message = std::move(message);
+  result.terminated = true;
+  result.started_ms = clock_->NowMicros() / 1000;
+  result.finished_ms = result.started_ms;
+  return result;
 }
 
 void TaskTracker::Impl::Execute(const std::shared_ptr<Run>& run) {
   run->started_ms = clock_->NowMicros() / 1000;
   const int64_t start_us = clock_->MonotonicMicros();
   const bool info = options_.log_each_job;
+  run->logger = std::make_unique<tasktracker::JobBizLogger>(
+      run->meta.job_id, options_.node_group, run->meta.job.task_id, options_.biz_log_level,
+      biz_logs_.get(), clock_);
+  JobContext::Params params;
+  params.job = run->meta.job;
+  params.job_id = run->meta.job_id;
+  params.retry_times = run->meta.retry_times;
+  params.repeated_count = run->meta.repeated_count;
+  params.trigger_time_ms = run->meta.trigger_time_ms;
+  run->ctx = std::make_unique<JobContext>(std::move(params), run->logger.get());
   LTS_JOB_LOG(info, "running job {} (task {}, attempt {})", run->meta.job_id, run->meta.job.task_id,
               run->ctx->attempt());
   std::shared_ptr<JobRunner> runner;
@@ -490,6 +600,11 @@ void TaskTracker::Impl::Execute(const std::shared_ptr<Run>& run) {
   {
     MutexLock lock(&mu_);
     run->runner = runner;
+    run->ready = true;
+    // The timeout counts from the start of the run, not from its arrival in the queue.
+    if (run->meta.job.timeout_seconds > 0) {
+      run->deadline_us = start_us + run->meta.job.timeout_seconds * 1000000;
+    }
     if (!skipped && run->terminated) {
       outcome = {JobAction::kExecuteFailed, "terminated before it started"};
       skipped = true;
@@ -507,6 +622,7 @@ void TaskTracker::Impl::Execute(const std::shared_ptr<Run>& run) {
     MutexLock lock(&mu_);
     result.terminated = run->terminated;
     result.timed_out = run->timed_out;
+    --busy_;
   }
   if (result.timed_out) {
     result.terminated = false;
@@ -523,18 +639,13 @@ void TaskTracker::Impl::Execute(const std::shared_ptr<Run>& run) {
 void TaskTracker::Impl::Finish(const std::shared_ptr<Run>& run, RunResult result) {
   // The run's business log lines go out before its result.
   biz_logs_->Flush();
+  std::string item = result.ToJson().dump();
   {
     MutexLock lock(&mu_);
     runs_.erase(run->meta.job_id);
-    --busy_;
-    if (!stopping_ && !backlog_.empty()) {
-      JobMeta next = std::move(backlog_.front());
-      backlog_.pop_front();
-      StartLocked(std::move(next));
-    }
     runs_cv_.SignalAll();
   }
-  results_->Add(result.ToJson().dump());
+  results_->Add(std::move(item));
 }
 
 Status TaskTracker::Impl::SendResults(const std::vector<std::string>& items, bool resend) {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/fake_clock.h"
 #include "registry/registry.h"
 #include "test_jobtracker.h"
 #include "testing/server_process.h"
@@ -128,6 +129,8 @@ class TaskTrackerTest : public ::testing::Test {
 
   lts::testing::TempDir dir_;
   TestJobTracker jt_;
+  FakeClock fake_clock_;  // Outlives tracker_ (declared before it).
+  std::atomic<bool> release_a_{false};
   std::unique_ptr<TaskTracker> tracker_;
   std::mutex fn_mu_;
   std::function<JobRunResult(JobContext&)> fn_;
@@ -318,6 +321,106 @@ TEST_F(TaskTrackerTest, StopInterruptsRunsThatOutliveTheGraceAndReportsThem) {
   EXPECT_EQ(0, tracker_->free_threads());
 }
 
+TEST_F(TaskTrackerTest, PrefetchSlotsQueueJobsThatCountAsRunning) {
+  BlockRuns();
+  TaskTracker::Options options = MakeOptions(1);
+  options.prefetch = 2;
+  StartTracker(options);
+  ASSERT_TRUE(WaitFor([&] { return !jt_.Pulls().empty(); }, kWait));
+  EXPECT_EQ(3, jt_.Pulls().front().free_threads);  // 1 thread + 2 prefetch slots.
+  StatusOr<protocol::PushResponse> push =
+      jt_.Push({MakeJobMeta("A", "test_group"), MakeJobMeta("B", "test_group"),
+                MakeJobMeta("C", "test_group"), MakeJobMeta("D", "test_group")});
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  EXPECT_EQ((std::vector<std::string>{"D"}), push->rejected);
+  ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+  EXPECT_EQ(0, tracker_->free_threads());
+  EXPECT_EQ(3u, tracker_->running_jobs().size());
+  // Queued jobs are held: JOB_ASK does not give them back.
+  StatusOr<protocol::AskResponse> ask = jt_.Ask({"A", "B", "C", "X"});
+  ASSERT_TRUE(ask.ok());
+  EXPECT_EQ((std::vector<std::string>{"X"}), ask->not_running);
+  // A duplicate push of a queued job neither runs it twice nor is it rejected.
+  push = jt_.Push({MakeJobMeta("B", "test_group")});
+  ASSERT_TRUE(push.ok());
+  EXPECT_TRUE(push->rejected.empty());
+
+  // Terminating a queued job: it never starts and its result comes at once.
+  StatusOr<protocol::TerminateResponse> t = jt_.Terminate("C");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->found);
+  ASSERT_TRUE(WaitFor([&] { return HasResult("C"); }, kWait));
+  protocol::RunResult c = *ResultOf("C");
+  EXPECT_TRUE(c.terminated);
+  EXPECT_EQ(JobAction::kExecuteFailed, c.action);
+  EXPECT_EQ("terminated before it started", c.message);
+  EXPECT_EQ(7, c.epoch);
+  EXPECT_EQ(0, interrupts_.load());
+  EXPECT_EQ(1, started_.load());
+  ask = jt_.Ask({"C"});
+  ASSERT_TRUE(ask.ok());
+  EXPECT_EQ((std::vector<std::string>{"C"}), ask->not_running);
+
+  release_ = true;
+  ASSERT_TRUE(WaitFor([&] { return HasResult("A") && HasResult("B"); }, kWait));
+  EXPECT_EQ(2, started_.load());  // A and B; not C, not D.
+  EXPECT_EQ(JobAction::kExecuteSuccess, ResultOf("B")->action);
+  EXPECT_FALSE(HasResult("D"));
+  ASSERT_TRUE(WaitFor([&] { return tracker_->free_threads() == 3; }, kWait));
+}
+
+TEST_F(TaskTrackerTest, StopDropsQueuedJobsWithoutRunningThem) {
+  BlockRuns();
+  TaskTracker::Options options = MakeOptions(1);
+  options.prefetch = 1;
+  options.stop_grace_ms = 200;
+  StartTracker(options);
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("S1", "test_group"), MakeJobMeta("S2", "test_group")}).ok());
+  ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+  tracker_->Stop();
+  ASSERT_TRUE(HasResult("S1"));
+  EXPECT_TRUE(ResultOf("S1")->terminated);
+  EXPECT_FALSE(HasResult("S2"));  // Not run; the JobTracker re-dispatches it (failover).
+  EXPECT_EQ(1, started_.load());
+}
+
+TEST_F(TaskTrackerTest, TheInjectedClockStampsRunsAndDrivesTimeouts) {
+  FakeClock& clock = fake_clock_;
+  std::atomic<bool>& release_a = release_a_;
+  SetRunner([&](JobContext& ctx) {
+    ++started_;
+    if (ctx.job_id() == "A") {
+      while (!release_a && !ctx.interrupted()) std::this_thread::sleep_for(1ms);
+    } else {
+      while (!ctx.interrupted() && !release_) std::this_thread::sleep_for(1ms);
+    }
+    return JobRunResult{JobAction::kExecuteSuccess, "done"};
+  });
+  TaskTracker::Options options = MakeOptions(1);
+  options.prefetch = 1;
+  options.clock = &clock;
+  StartTracker(options);
+  protocol::JobMeta b = MakeJobMeta("B", "test_group");
+  b.job.timeout_seconds = 10;
+  ASSERT_TRUE(jt_.Push({MakeJobMeta("A", "test_group"), b}).ok());
+  ASSERT_TRUE(WaitFor([&] { return started_ == 1; }, kWait));
+  // B waits in the queue: its timeout has not started, however long it waits.
+  clock.Advance(60s);
+  release_a = true;
+  ASSERT_TRUE(WaitFor([&] { return HasResult("A") && started_ == 2; }, kWait));
+  protocol::RunResult a = *ResultOf("A");
+  EXPECT_EQ(FakeClock::kDefaultStartMicros / 1000, a.started_ms);
+  EXPECT_EQ(FakeClock::kDefaultStartMicros / 1000 + 60000, a.finished_ms);
+  EXPECT_FALSE(HasResult("B"));
+  clock.Advance(11s);  // Past B's deadline, counted from its start.
+  ASSERT_TRUE(WaitFor([&] { return HasResult("B"); }, kWait));
+  protocol::RunResult r = *ResultOf("B");
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ("timed out after 10 s", r.message);
+  EXPECT_EQ(FakeClock::kDefaultStartMicros / 1000 + 60000, r.started_ms);
+  EXPECT_EQ(FakeClock::kDefaultStartMicros / 1000 + 71000, r.finished_ms);
+}
+
 // A measurement, not a check of speed: run with LTS_TT_MEASURE=1 to print how many no-op
 // jobs per second one TaskTracker runs when each JOB_COMPLETED response refills it (the
 // JobTracker's steady state). Only completeness is asserted.
@@ -378,6 +481,9 @@ TEST_F(TaskTrackerTest, BadOptionsAreRefused) {
   options.identity = "../escape";
   EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
   options = MakeOptions(0);
+  EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
+  options = MakeOptions(2);
+  options.prefetch = -1;
   EXPECT_EQ(StatusCode::kInvalidArgument, MakeTracker(options)->Start().code());
   options = MakeOptions(2);
   options.fail_store = "mapdb";
