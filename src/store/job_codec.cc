@@ -38,6 +38,12 @@ class Reader {
   bool done() const { return in_.empty(); }
 
   int64_t Int() {
+    // One byte (small values, the common case) without the general decoder.
+    if (ok_ && !in_.empty() && static_cast<unsigned char>(in_[0]) < 0x80) {
+      const uint64_t v = static_cast<unsigned char>(in_[0]);
+      in_.remove_prefix(1);
+      return UnZigZag(v);
+    }
     uint64_t v = 0;
     if (ok_ && !GetVarint64(&in_, &v)) ok_ = false;
     return UnZigZag(v);
@@ -54,6 +60,17 @@ class Reader {
   }
   std::string String() {
     std::string_view s;
+    if (ok_ && !in_.empty() && static_cast<unsigned char>(in_[0]) < 0x80) {
+      // A length below 128 in one byte, the common case.
+      const size_t n = static_cast<unsigned char>(in_[0]);
+      if (in_.size() - 1 < n) {
+        ok_ = false;
+        return std::string();
+      }
+      s = in_.substr(1, n);
+      in_.remove_prefix(1 + n);
+      return std::string(s);
+    }
     if (ok_ && !GetLengthPrefixedSlice(&in_, &s)) ok_ = false;
     return ok_ ? std::string(s) : std::string();
   }

@@ -736,17 +736,17 @@ StatusOr<QueryResult> ClaimIn(JobStore::Impl* impl, Connection* c, std::span<con
   return impl->Run(c, kClaim, params);
 }
 
-// The records kClaim returned, in claim order.
-StatusOr<std::vector<JobRecord>> ClaimedRecords(const QueryResult& r, const ClaimRequest& req) {
+// The records kClaim returned, in claim order (their job_id strings are moved out of `r`).
+StatusOr<std::vector<JobRecord>> ClaimedRecords(QueryResult& r, const ClaimRequest& req) {
   // RETURNING does not promise an order: the rows are sorted by their keys first and
   // decoded straight into place (no JobRecord is moved by the sort).
   struct Key {
     int64_t priority, trigger_time, seq;
-    const Row* row;
+    Row* row;
   };
   std::vector<Key> keys;
   keys.reserve(r.rows.size());
-  for (const Row& row : r.rows) {
+  for (Row& row : r.rows) {
     keys.push_back({row[0].AsInt(), row[3].AsInt(), row[1].AsInt(), &row});
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
@@ -755,13 +755,13 @@ StatusOr<std::vector<JobRecord>> ClaimedRecords(const QueryResult& r, const Clai
   });
   std::vector<JobRecord> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    const Row& row = *keys[i].row;
+    Row& row = *keys[i].row;
     JobRecord& rec = out[i];
     // The columns the claim wrote are the request's: only the others come back (RETURNING
     // costs per column on SQLite).
     LTS_RETURN_IF_ERROR(internal::DecodeJobBody(row[7].AsString(), &rec));
     rec.seq = keys[i].seq;
-    rec.job_id = row[2].AsString();
+    rec.job_id = std::move(row[2].bytes);
     rec.trigger_time_ms = keys[i].trigger_time;
     rec.retry_times = static_cast<int32_t>(row[4].AsInt());
     rec.repeated_count = static_cast<int32_t>(row[5].AsInt());
@@ -776,6 +776,19 @@ StatusOr<std::vector<JobRecord>> ClaimedRecords(const QueryResult& r, const Clai
   return out;
 }
 
+// A completion's job_id: the store's ids ([A-Za-z0-9_-], at most kMaxJobIdBytes) are
+// accepted by one pass over the bytes; anything else gets CheckIdentifier's verdict and
+// message.
+Status CheckJobId(std::string_view id) {
+  bool plain = !id.empty() && id.size() <= kMaxJobIdBytes;
+  for (size_t i = 0; plain && i < id.size(); ++i) {
+    const char c = id[i];
+    plain = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            c == '_' || c == '-';
+  }
+  return plain ? Status::Ok() : internal::CheckIdentifier("jobId", id, kMaxJobIdBytes);
+}
+
 // A batch of completions: validated and sorted once, applied inside a transaction (Run
 // may be re-run when the transaction is retried).
 class CompletionPlan {
@@ -784,7 +797,7 @@ class CompletionPlan {
       : completions_(completions), results_(completions.size()) {
     for (size_t i = 0; i < completions.size(); ++i) {
       const Completion& c = completions[i];
-      results_[i].status = internal::CheckIdentifier("jobId", c.job_id, kMaxJobIdBytes);
+      results_[i].status = CheckJobId(c.job_id);
       if (results_[i].status.ok() && c.next_instance) {
         results_[i].status = CheckRecord(*c.next_instance);
       }
@@ -880,7 +893,9 @@ class CompletionPlan {
   static StatusOr<bool> DeleteAllSqlite(JobStore::Impl* impl, Connection* c,
                                         std::span<const std::string_view> ids,
                                         std::span<const Value> params) {
-    if (std::unordered_set<std::string_view>(ids.begin(), ids.end()).size() != ids.size()) {
+    std::vector<std::string_view> sorted(ids.begin(), ids.end());
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
       return false;  // A duplicate cannot match twice: the slow path names it.
     }
     static const SqlText kSave = Same("SAVEPOINT lts_complete");

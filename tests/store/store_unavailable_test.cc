@@ -47,6 +47,52 @@ TEST(StoreUnavailableTest, SqliteLockedPastBusyTimeoutIsUnavailableThenRecovers)
   EXPECT_EQ(claimed.size(), 20u);
 }
 
+// The store writes the WAL through lts-wal-batch (one write per commit): every commit is
+// in the file when the call returns, with synchronous=FULL and NORMAL (no fsync at commit,
+// so only the commit-frame flush makes it visible), also for a transaction larger than the
+// VFS's 1 MiB buffer and its 124 KiB write pieces. Another connection (the default VFS)
+// sees each commit at once; a reopened store finds everything.
+TEST(StoreUnavailableTest, SqliteCommitsAreInTheWalWhenTheCallReturns) {
+  for (const bool full : {true, false}) {
+    SCOPED_TRACE(full ? "synchronous=FULL" : "synchronous=NORMAL");
+    lts::testing::TempDir dir;
+    const std::string path = dir.Join("jobs.db");
+    StoreOptions o;
+    o.sqlite_synchronous_full = full;
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    auto count = [other](const char* sql) {
+      sqlite3_stmt* stmt = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(other, sql, -1, &stmt, nullptr), SQLITE_OK);
+      EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+      const int64_t n = sqlite3_column_int64(stmt, 0);
+      sqlite3_finalize(stmt);
+      return n;
+    };
+    {
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> store, OpenJobStore("sqlite://" + path, o));
+      std::vector<JobRecord> big = Jobs(3000, "big");
+      for (JobRecord& r : big) r.job.ext_params["pad"] = std::string(2000, 'x');  // ~6 MB
+      ASSERT_OK(store->Submit(big, kNow));
+      EXPECT_EQ(count("SELECT count(*) FROM lts_job"), 3000);
+      for (int round = 0; round < 5; ++round) {
+        ClaimRequest req{"g1", "jt", "tt", 1, 100, kNow};
+        ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> claimed, store->Claim(req));
+        ASSERT_EQ(claimed.size(), 100u);
+        EXPECT_EQ(count("SELECT count(*) FROM lts_job WHERE state = 1"), 100);
+        std::vector<Completion> done;
+        for (const JobRecord& j : claimed) done.push_back({j.job_id, 1, kNow, {}, {}});
+        ASSERT_OK(store->CompleteBatch(done).status());
+        EXPECT_EQ(count("SELECT count(*) FROM lts_job"), 3000 - 100 * (round + 1));
+      }
+    }
+    sqlite3_close(other);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> reopened, OpenJobStore("sqlite://" + path, o));
+    ASSERT_OK_AND_ASSIGN(QueueCounts counts, reopened->Counts());
+    EXPECT_EQ(counts.executable, 2500);
+  }
+}
+
 #else  // PostgreSQL case: store_pg_test only.
 
 // A throw-away PostgreSQL server in a temp dir, run as user postgres when we are root.

@@ -10,6 +10,7 @@
 
 #include "base/mutex.h"
 #include "fmt/format.h"
+#include "store/sqlite/wal_batch_vfs.h"
 
 namespace lts::store::internal {
 namespace {
@@ -228,7 +229,7 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
   const int rc = sqlite3_open_v2(
       options.path.c_str(), &db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-      nullptr);
+      WalBatchVfsName());  // One write per commit to the WAL (wal_batch_vfs.h).
   if (rc != SQLITE_OK) {
     Status s = Unavailable(fmt::format("{}: cannot open: {}", name,
                                        db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
