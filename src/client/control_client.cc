@@ -90,10 +90,10 @@ std::vector<ControlClient::EachAnswer> ControlClient::ControlEach(
   return CallEach(rpc::ToWire(rpc::Command::kJobControl), request.ToJson());
 }
 
-StatusOr<protocol::SubmitResponse> ControlClient::Submit(const protocol::SubmitRequest& request) {
-  const uint16_t command = rpc::ToWire(rpc::Command::kSubmitJob);
-  LTS_ASSIGN_OR_RETURN(nlohmann::json answer, Call(command, request.ToJson()));
-  StatusOr<protocol::SubmitResponse> response = protocol::SubmitResponse::FromJson(answer);
+template <typename Response>
+StatusOr<Response> ControlClient::CallFor(uint16_t command, const nlohmann::json& body) {
+  LTS_ASSIGN_OR_RETURN(nlohmann::json answer, Call(command, body));
+  StatusOr<Response> response = Response::FromJson(answer);
   if (!response.ok()) {
     return Internal(fmt::format("malformed {} response from the JobTracker: {}",
                                 rpc::CommandName(command), response.status().message()));
@@ -101,15 +101,14 @@ StatusOr<protocol::SubmitResponse> ControlClient::Submit(const protocol::SubmitR
   return response;
 }
 
+StatusOr<protocol::SubmitResponse> ControlClient::Submit(const protocol::SubmitRequest& request) {
+  return CallFor<protocol::SubmitResponse>(rpc::ToWire(rpc::Command::kSubmitJob),
+                                           request.ToJson());
+}
+
 StatusOr<protocol::ControlResponse> ControlClient::CallControl(uint16_t command,
                                                                const nlohmann::json& body) {
-  LTS_ASSIGN_OR_RETURN(nlohmann::json answer, Call(command, body));
-  StatusOr<protocol::ControlResponse> response = protocol::ControlResponse::FromJson(answer);
-  if (!response.ok()) {
-    return Internal(fmt::format("malformed {} response from the JobTracker: {}",
-                                rpc::CommandName(command), response.status().message()));
-  }
-  return response;
+  return CallFor<protocol::ControlResponse>(command, body);
 }
 
 StatusOr<protocol::ControlResponse> ControlClient::Control(

@@ -66,6 +66,9 @@ class ControlClient {
  private:
   StatusOr<nlohmann::json> Call(uint16_t command, const nlohmann::json& body);
   std::vector<EachAnswer> CallEach(uint16_t command, const nlohmann::json& body);
+  // Call() and read the answer as `Response` (FromJson); a malformed one is kInternal.
+  template <typename Response>
+  StatusOr<Response> CallFor(uint16_t command, const nlohmann::json& body);
   // Call() and read the answer as a ControlResponse.
   StatusOr<protocol::ControlResponse> CallControl(uint16_t command, const nlohmann::json& body);
 
