@@ -164,6 +164,23 @@ std::optional<std::string> Segment(const httplib::Request& req, size_t index,
   return value;
 }
 
+// The (group, taskId) of a path whose first two captures are those; nullopt when one is
+// malformed (the reply is sent).
+std::optional<protocol::JobKey> KeyOf(const httplib::Request& req, httplib::Response& res) {
+  auto group = Segment(req, 1, res, "group");
+  if (!group) return std::nullopt;
+  auto task = Segment(req, 2, res, "taskId");
+  if (!task) return std::nullopt;
+  return protocol::JobKey{*group, *task};
+}
+
+// Sets the session cookie (an empty id clears it).
+void SetSessionCookie(httplib::Response& res, const std::string& session_id) {
+  res.set_header("Set-Cookie",
+                 fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/{}", kSessionCookie,
+                             session_id, session_id.empty() ? "; Max-Age=0" : ""));
+}
+
 // A non-negative integer query parameter in [min, max]; the default when absent.
 std::optional<int64_t> IntParam(const httplib::Request& req, httplib::Response& res,
                                 const char* name, int64_t def, int64_t min, int64_t max) {
@@ -248,8 +265,10 @@ class AdminServer::Impl {
                const Principal& who);
   void Stats(const httplib::Request& req, httplib::Response& res);
 
-  // The registry's nodes (with masters), or the JobTrackers' own view without one.
-  StatusOr<json> NodeList();
+  // The registry's nodes (with masters), or the JobTrackers' own view without one. With
+  // `live`, each node carries the figures its JobTrackers report (one round trip to each);
+  // without a registry the JobTrackers are asked in any case.
+  StatusOr<json> NodeList(bool live);
   // JOB_QUERY "stats" answered by every reachable JobTracker.
   std::vector<client::ControlClient::EachAnswer> StatsEach();
   StatusOr<protocol::SubmitResponse> Submit(std::vector<Job> jobs);
@@ -504,8 +523,7 @@ void AdminServer::Impl::Routes() {
   Route("POST", "/api/logout", R::kViewer, "log out",
         [this](const httplib::Request&, httplib::Response& res, const Principal& who) {
           if (!who.session_id.empty()) auth_.Logout(who.session_id);
-          res.set_header("Set-Cookie", std::string(kSessionCookie) +
-                                           "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+          SetSessionCookie(res, "");
           Reply(res, 200, {{"ok", true}});
         });
   Route("GET", "/api/nodes", R::kViewer, "read nodes",
@@ -561,20 +579,18 @@ void AdminServer::Impl::Routes() {
   // /api/jobs/{group}/{taskId}[/logs|/bizlog]
   Route("GET", R"(/api/jobs/([^/]+)/([^/]+)(/logs|/bizlog)?)", R::kViewer, "read jobs",
         [this](const httplib::Request& req, httplib::Response& res, const Principal&) {
-          auto group = Segment(req, 1, res, "group");
-          if (!group) return;
-          auto task = Segment(req, 2, res, "taskId");
-          if (!task) return;
+          auto key = KeyOf(req, res);
+          if (!key) return;
           const std::string tail = req.matches.size() > 3 ? req.matches[3].str() : "";
           protocol::QueryRequest q;
-          q.node_group = *group;
-          q.task_id = *task;
+          q.node_group = key->node_group;
+          q.task_id = key->task_id;
           if (tail.empty()) {
             q.kind = protocol::QueryKind::kGet;
           } else if (tail == "/bizlog") {
             auto limit = IntParam(req, res, "limit", 100, 1, protocol::kMaxQueryLimit);
             if (!limit) return;
-            JobBizLog(res, *group, *task, static_cast<int32_t>(*limit));
+            JobBizLog(res, key->node_group, key->task_id, static_cast<int32_t>(*limit));
             return;
           } else {
             auto limit = IntParam(req, res, "limit", 100, 1, protocol::kMaxQueryLimit);
@@ -592,25 +608,21 @@ void AdminServer::Impl::Routes() {
         });
   Route("DELETE", R"(/api/jobs/([^/]+)/([^/]+))", R::kOperator, "cancel jobs",
         [this](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-          auto group = Segment(req, 1, res, "group");
-          if (!group) return;
-          auto task = Segment(req, 2, res, "taskId");
-          if (!task) return;
+          auto key = KeyOf(req, res);
+          if (!key) return;
           protocol::ControlRequest c;
           c.op = protocol::ControlOp::kCancel;
-          c.key = {*group, *task};
+          c.key = *key;
           Control(res, c, who);
         });
   Route("POST", R"(/api/jobs/([^/]+)/([^/]+)/(pause|resume|trigger|terminate|cancel))",
         R::kOperator, "change jobs",
         [this](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-          auto group = Segment(req, 1, res, "group");
-          if (!group) return;
-          auto task = Segment(req, 2, res, "taskId");
-          if (!task) return;
+          auto key = KeyOf(req, res);
+          if (!key) return;
           protocol::ControlRequest c;
           c.op = *protocol::ParseControlOp(req.matches[3].str());
-          c.key = {*group, *task};
+          c.key = *key;
           Control(res, c, who);
         });
   Route("POST", R"(/api/dead/([^/]+)/retry)", R::kOperator, "retry dead jobs",
@@ -655,8 +667,7 @@ void AdminServer::Impl::Login(const httplib::Request& req, httplib::Response& re
     LTS_LOG(INFO, "admin: '{}' ({}) logged in from {}", who.user, RoleName(who.role),
             req.remote_addr);
   }
-  res.set_header("Set-Cookie", fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/",
-                                           kSessionCookie, who.session_id));
+  SetSessionCookie(res, who.session_id);
   Reply(res, 200, {{"user", who.user}, {"role", RoleName(who.role)}, {"csrfToken", who.csrf_token}});
 }
 
@@ -667,8 +678,7 @@ void AdminServer::Impl::Session(const httplib::Request& req, httplib::Response& 
   if (!session.empty()) who = auth_.FromSession(session);
   if (!who && auth_.open()) {
     who = auth_.OpenSession();
-    res.set_header("Set-Cookie", fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/",
-                                             kSessionCookie, who->session_id));
+    SetSessionCookie(res, who->session_id);
   }
   if (!who) {
     ReplyError(res, 401, "not logged in");
@@ -859,10 +869,10 @@ void AdminServer::Impl::SubmitJobs(const httplib::Request& req, httplib::Respons
 
 void AdminServer::Impl::EditJob(const httplib::Request& req, httplib::Response& res,
                                 const Principal& who) {
-  auto group = Segment(req, 1, res, "group");
-  if (!group) return;
-  auto task = Segment(req, 2, res, "taskId");
-  if (!task) return;
+  auto key = KeyOf(req, res);
+  if (!key) return;
+  const std::string& group = key->node_group;
+  const std::string& task = key->task_id;
   std::optional<json> body = Body(req, res);
   if (!body) return;
   StatusOr<Job> job = JobFromJsonValue(*body, "job");
@@ -870,23 +880,23 @@ void AdminServer::Impl::EditJob(const httplib::Request& req, httplib::Response& 
     ReplyStatus(res, job.status());
     return;
   }
-  if (job->task_id != *task) {
+  if (job->task_id != task) {
     ReplyError(res, 400, fmt::format("taskId: '{}' is not the job's '{}' of the path",
-                                     job->task_id, *task),
+                                     job->task_id, task),
                "taskId");
     return;
   }
-  if (job->task_tracker_node_group != *group) {
+  if (job->task_tracker_node_group != group) {
     ReplyError(res, 400,
                fmt::format("taskTrackerNodeGroup: '{}' is not the group '{}' of the path",
-                           job->task_tracker_node_group, *group),
+                           job->task_tracker_node_group, group),
                "taskTrackerNodeGroup");
     return;
   }
   protocol::QueryRequest get;
   get.kind = protocol::QueryKind::kGet;
-  get.node_group = *group;
-  get.task_id = *task;
+  get.node_group = group;
+  get.task_id = task;
   if (StatusOr<json> found = control_.Query(get); !found.ok()) {
     ReplyStatus(res, found.status());
     return;
@@ -902,7 +912,7 @@ void AdminServer::Impl::EditJob(const httplib::Request& req, httplib::Response& 
                                                : response->results[0].status);
     return;
   }
-  LTS_LOG(INFO, "admin: '{}' edited {}/{}", who.user, *group, *task);
+  LTS_LOG(INFO, "admin: '{}' edited {}/{}", who.user, group, task);
   Reply(res, 200, {{"ok", true}, {"jobId", response->results[0].job_id}, {"replaced", true}});
 }
 
@@ -930,13 +940,15 @@ std::vector<client::ControlClient::EachAnswer> AdminServer::Impl::StatsEach() {
   return control_.QueryEach(*query);
 }
 
-StatusOr<json> AdminServer::Impl::NodeList() {
+StatusOr<json> AdminServer::Impl::NodeList(bool live) {
   json nodes = json::array();
   // Live figures by identity, merged over the JobTrackers.
   std::map<std::string, json> tasktracker_stats;
   std::map<std::string, json> jobtracker_stats;
   std::vector<json> jobtracker_selves;
-  for (auto& each : StatsEach()) {
+  std::vector<client::ControlClient::EachAnswer> answers;
+  if (live || registry_ == nullptr) answers = StatsEach();
+  for (auto& each : answers) {
     if (!each.answer.ok()) continue;
     const json& a = *each.answer;
     if (a.contains("jobTracker") && a["jobTracker"].is_object()) {
@@ -1020,7 +1032,7 @@ StatusOr<json> AdminServer::Impl::NodeList() {
 }
 
 void AdminServer::Impl::Nodes(const httplib::Request& req, httplib::Response& res) {
-  StatusOr<json> nodes = NodeList();
+  StatusOr<json> nodes = NodeList(/*live=*/true);
   if (!nodes.ok()) {
     ReplyStatus(res, nodes.status());
     return;
@@ -1080,7 +1092,7 @@ void AdminServer::Impl::NodeSwitch(const httplib::Request& req, httplib::Respons
 }
 
 void AdminServer::Impl::Groups(httplib::Response& res) {
-  StatusOr<json> nodes = NodeList();
+  StatusOr<json> nodes = NodeList(/*live=*/false);
   if (!nodes.ok()) {
     ReplyStatus(res, nodes.status());
     return;
