@@ -28,6 +28,9 @@ function(lts_add_test module)
   add_executable(${module}_test ${A_SOURCES})
   target_link_libraries(${module}_test PRIVATE ${A_DEPS} lts_testing GTest::gmock GTest::gtest_main)
   lts_apply_warnings(${module}_test)
+  if("unit" IN_LIST A_LABELS)
+    add_dependencies(lts_unit_tests ${module}_test)
+  endif()
   gtest_discover_tests(${module}_test
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${A_LABELS}" TIMEOUT 300 RUN_SERIAL ${A_RUN_SERIAL}

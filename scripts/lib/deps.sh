@@ -15,7 +15,7 @@
 
 # shellcheck disable=SC2034  # read through ${!var} in lts_deps_install
 LTS_DEPS_GROUP_build=(
-  cmake g++ make pkg-config git ca-certificates tzdata
+  cmake g++ make lld pkg-config git ca-certificates tzdata
   libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev libhiredis-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libcurl4-openssl-dev
