@@ -137,6 +137,15 @@ class JobTracker::Impl {
   };
   std::unordered_map<std::string, Tracker> trackers_;
   std::unordered_map<std::string, Group> groups_;
+  // Jobs claimed ahead, waiting for their trigger time (Hold), by a key of their own: Stop
+  // puts them back in the queue.
+  struct HeldBatch {
+    std::string tracker;
+    std::vector<store::JobRecord> jobs;
+    net::TimerId timer;
+  };
+  std::unordered_map<uint64_t, HeldBatch> holds_;
+  uint64_t next_hold_ = 0;
   // Every TaskTracker identity that reported to this JobTracker since it started (one
   // string each; a TaskTracker process has one identity): disable-node of any other is
   // NOT_FOUND.
@@ -148,6 +157,14 @@ class JobTracker::Impl {
   // needs no read. Any thread.
   Mutex cache_mu_;
   std::unordered_map<std::string, store::JobRecord> dispatched_ GUARDED_BY(cache_mu_);
+  // Jobs claimed ahead (dispatch_ahead_ms) and held until due, per TaskTracker: they use
+  // threads that its own reports still count as free.
+  std::unordered_map<std::string, int> held_ GUARDED_BY(cache_mu_);
+  int HeldFor(const std::string& tracker) {
+    MutexLock lock(&cache_mu_);
+    auto it = held_.find(tracker);
+    return it == held_.end() ? 0 : it->second;
+  }
 
   // TaskTrackers disabled by an operator (disable-node): no new jobs for them. In memory
   // only, by identity, kept across their reconnections. Changed on the scheduler loop
@@ -192,6 +209,8 @@ class JobTracker::Impl {
   StatusOr<protocol::ControlResponse> SetNodeDisabledInLoop(const std::string& identity,
                                                             bool disable);
   void Push(const std::string& tracker, std::vector<store::JobRecord> jobs);
+  // Claimed jobs due at `due_ms` (after now): held, then pushed at their trigger time.
+  void Hold(const std::string& tracker, int64_t due_ms, std::vector<store::JobRecord> jobs);
   void ArmTimer(const std::string& group, int64_t due_ms);
   void RefreshDueTime(const std::string& group);
   void OnChannelClosed(const std::shared_ptr<rpc::RpcChannel>& channel);
@@ -350,8 +369,14 @@ void JobTracker::Impl::Stop() {
   stopping_.store(true);
   if (registry_ != nullptr && !self_.identity.empty()) (void)registry_->Unregister(self_);
   if (owned_registry_) owned_registry_->Stop();
+  std::vector<store::JobRecord> held;
   if (loop_ != nullptr) {
-    loop_->RunInLoopAndWait([this] {
+    loop_->RunInLoopAndWait([this, &held] {
+      for (auto& [key, batch] : holds_) {
+        loop_->Cancel(batch.timer);
+        for (store::JobRecord& rec : batch.jobs) held.push_back(std::move(rec));
+      }
+      holds_.clear();
       loop_->Cancel(repair_timer_);
       loop_->Cancel(rescan_timer_);
       for (auto& [name, group] : groups_) {
@@ -363,6 +388,14 @@ void JobTracker::Impl::Stop() {
     });
   }
   if (server_) server_->Stop();
+  // Claimed ahead and not yet due: back to the queue, for this JobTracker's successor.
+  for (const store::JobRecord& rec : held) {
+    Status s = store_->ReturnToQueue(rec.job_id, rec.epoch, rec.trigger_time_ms, NowMs());
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      LTS_LOG(WARN, "job {}: returning it to the queue at stop failed: {}", rec.job_id,
+              s.ToString());
+    }
+  }
   if (repair_pool_) repair_pool_->Shutdown();
   if (dispatch_pool_) dispatch_pool_->Shutdown();
   loop_thread_.Stop();
@@ -540,7 +573,7 @@ void JobTracker::Impl::UpdateTracker(const std::string& identity, const std::str
   t.group = group;
   if (seq >= t.seq) {
     t.seq = seq;
-    t.free = free;
+    t.free = std::max(0, free - HeldFor(identity));
   }
   // A disabled TaskTracker's free threads claim nothing.
   if (t.free > 0 && !IsDisabled(identity)) Kick(group);
@@ -581,7 +614,9 @@ void JobTracker::Impl::Kick(const std::string& group) {
   const int n = std::min(trackers_[tracker].free, options_.claim_batch);
   g.claiming = true;
   g.dirty = false;
-  store::ClaimRequest claim{group, options_.identity, tracker, epoch_.load(), n, NowMs()};
+  const int64_t now = NowMs();
+  store::ClaimRequest claim{group, options_.identity, tracker, epoch_.load(), n, now,
+                            now + options_.dispatch_ahead_ms};
   Status s = dispatch_pool_->Submit([this, claim, group, tracker] {
     counters_.claim_calls.fetch_add(1, std::memory_order_relaxed);
     auto claimed = store_->Claim(claim);
@@ -611,7 +646,19 @@ void JobTracker::Impl::OnClaimed(const std::string& group, const std::string& tr
     auto it = trackers_.find(tracker);
     if (it != trackers_.end())
       it->second.free -= static_cast<int>(std::min<size_t>(got, INT32_MAX));
-    Push(tracker, *std::move(claimed));
+    // Claimed ahead: what is due goes now, the rest at its trigger time.
+    const int64_t now = NowMs();
+    std::vector<store::JobRecord> due;
+    std::map<int64_t, std::vector<store::JobRecord>> ahead;
+    for (store::JobRecord& rec : *claimed) {
+      if (rec.trigger_time_ms <= now) {
+        due.push_back(std::move(rec));
+      } else {
+        ahead[rec.trigger_time_ms].push_back(std::move(rec));
+      }
+    }
+    if (!due.empty()) Push(tracker, std::move(due));
+    for (auto& [due_ms, jobs] : ahead) Hold(tracker, due_ms, std::move(jobs));
   }
   if (got > 0) {
     // More may be due, for this or another TaskTracker of the group.
@@ -669,6 +716,7 @@ void JobTracker::Impl::RefreshDueTime(const std::string& group) {
 void JobTracker::Impl::ArmTimer(const std::string& group, int64_t due_ms) {
   Group& g = groups_[group];
   const int64_t now = NowMs();
+  due_ms -= options_.dispatch_ahead_ms;  // When the claim runs: ahead of the job's due time.
   if (due_ms <= now) {
     Kick(group);
     return;
@@ -769,6 +817,36 @@ void JobTracker::Impl::Push(const std::string& tracker, std::vector<store::JobRe
       });
 }
 
+void JobTracker::Impl::Hold(const std::string& tracker, int64_t due_ms,
+                            std::vector<store::JobRecord> jobs) {
+  const int n = static_cast<int>(jobs.size());
+  {
+    MutexLock lock(&cache_mu_);
+    held_[tracker] += n;
+  }
+  const uint64_t key = next_hold_++;
+  const int64_t delay_us = std::max<int64_t>(0, due_ms * 1000 - clock_->NowMicros());
+  HeldBatch& batch = holds_[key];
+  batch.tracker = tracker;
+  batch.jobs = std::move(jobs);
+  batch.timer = loop_->RunAfter(std::chrono::microseconds(delay_us), [this, key, n] {
+    auto found = holds_.find(key);
+    if (found == holds_.end()) return;
+    HeldBatch held = std::move(found->second);
+    holds_.erase(found);
+    {
+      MutexLock lock(&cache_mu_);
+      auto it = held_.find(held.tracker);
+      if (it != held_.end() && (it->second -= n) <= 0) held_.erase(it);
+    }
+    if (IsDisabled(held.tracker)) {
+      Unclaim(std::move(held.jobs), "the TaskTracker was disabled before the jobs were due");
+    } else {
+      Push(held.tracker, std::move(held.jobs));
+    }
+  });
+}
+
 void JobTracker::Impl::Unclaim(std::vector<store::JobRecord> jobs, const char* why) {
   if (jobs.empty()) return;
   const int64_t epoch = jobs.front().epoch;
@@ -828,7 +906,10 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& 
                             options_.identity,
                             completed.identity,
                             epoch_.load(),
-                            disabled ? 0 : std::min(completed.free_threads, options_.claim_batch),
+                            disabled ? 0
+                                     : std::min(std::max(0, completed.free_threads -
+                                                                HeldFor(completed.identity)),
+                                                options_.claim_batch),
                             NowMs()};
   std::vector<store::JobRecord> claimed;
   LTS_RETURN_IF_ERROR(ProcessResults(completed.identity, std::move(completed.results),

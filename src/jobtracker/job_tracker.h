@@ -53,6 +53,10 @@ struct JobTrackerOptions {
   int processor_threads = 4;  // SQL for submissions, completions, control.
   int dispatch_threads = 2;   // SQL for claims.
   int claim_batch = 100;      // Most jobs claimed for one TaskTracker at once.
+  // Jobs due within this window are claimed ahead of time and held by the JobTracker until
+  // their trigger time, then pushed: the claim's SQL round trip is paid before the job is
+  // due, not after (docs/scheduling.md, "Dispatch ahead"). 0 = claim only due jobs.
+  int64_t dispatch_ahead_ms = 50;
   // A TaskTracker whose connection dropped and did not come back this long: its
   // executing jobs go back to the queue.
   int64_t tasktracker_grace_ms = 2000;

@@ -225,7 +225,7 @@ std::string ClaimSql(bool postgres) {
   return fmt::format(
       "UPDATE lts_job SET state = 1, job_tracker = $2, task_tracker = $3, epoch = $4, "
       "started_at = $5, gmt_modified = $5 WHERE seq IN (SELECT seq FROM lts_job{} WHERE grp = $1 "
-      "AND state = 0 AND trigger_time <= $5 AND epoch <= $4 ORDER BY priority, trigger_time, seq "
+      "AND state = 0 AND trigger_time <= $7 AND epoch <= $4 ORDER BY priority, trigger_time, seq "
       "LIMIT $6{}) RETURNING priority, seq, job_id, trigger_time, retry_times, repeated_count, "
       "gmt_created, body",
       // Without statistics SQLite may prefer another plan and sort every due job.
@@ -236,7 +236,7 @@ const std::string kClaimPg = ClaimSql(true);
 const SqlText kClaim{kClaimSqlite, kClaimPg};
 const SqlText kClaimSelectSqlite = Same(
     "SELECT priority, seq, job_id, trigger_time, retry_times, repeated_count, gmt_created, body "
-    "FROM lts_job INDEXED BY lts_job_claim WHERE grp = $1 AND state = 0 AND trigger_time <= $5 "
+    "FROM lts_job INDEXED BY lts_job_claim WHERE grp = $1 AND state = 0 AND trigger_time <= $7 "
     "AND epoch <= $4 ORDER BY priority, trigger_time, seq LIMIT $6");
 const SqlText kClaimMarkSqlite = Same(
     "UPDATE lts_job SET state = 1, job_tracker = $2, task_tracker = $3, epoch = $4, "
@@ -706,7 +706,8 @@ std::vector<Value> ClaimParams(const ClaimRequest& req) {
           Value::TextOrNull(req.task_tracker),
           Value::Int(req.epoch),
           Value::Int(req.now_ms),
-          Value::Int(req.max_jobs)};
+          Value::Int(req.max_jobs),
+          Value::Int(std::max(req.now_ms, req.due_by_ms))};
 }
 
 // SQLite's claim inside a write transaction: reads the due rows (kClaim's RETURNING

@@ -135,7 +135,10 @@ struct ClaimRequest {
   std::string task_tracker;  // The TaskTracker the jobs go to (may be empty).
   int64_t epoch = 0;         // The JobTracker's fencing epoch.
   int max_jobs = 1;
-  int64_t now_ms = 0;  // Jobs with trigger_time_ms <= now_ms are due.
+  int64_t now_ms = 0;  // The claim's time: started_at of the claimed jobs.
+  // Jobs with trigger_time_ms <= max(now_ms, due_by_ms) are claimed: a JobTracker that
+  // dispatches ahead claims jobs due a little later than now and holds them until due.
+  int64_t due_by_ms = 0;
 };
 
 // What happens to a definition in the same transaction as a completion.

@@ -20,7 +20,9 @@
 #include "protocol/messages.h"
 #include "rpc/command.h"
 #include "rpc/rpc_client.h"
+#include "store/job_store.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 #include "testing/test_env.h"
 
 namespace lts::jobtracker {
@@ -285,6 +287,68 @@ TEST_F(JobTrackerTest, TriggerTimeJobIsPushedAtItsTimeNotBefore) {
   auto pushed = tt->NextPush();
   ASSERT_TRUE(pushed.has_value());
   EXPECT_GE(pushed->at_ms, due);
+}
+
+// Dispatch ahead (docs/scheduling.md): with a window wider than the wait, the job is claimed
+// (executing) well before it is due, and still pushed at its trigger time, not before.
+TEST_F(JobTrackerTest, JobDueWithinTheWindowIsClaimedAheadAndPushedAtItsTime) {
+  tracker_->Stop();
+  JobTrackerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.store_url = "sqlite::memory:";
+  o.dispatch_ahead_ms = 5000;
+  tracker_ = std::make_unique<JobTracker>(o);
+  ASSERT_OK(tracker_->Start());
+  TestNode* tt = Node("tt-1");
+  tt->Pull(4);
+  Job job = MakeJob("ahead");
+  const int64_t due = NowMs() + 1500;
+  job.trigger_time_ms = due;
+  ASSERT_OK(tt->Submit({job}).status());
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto counts = tt->Counts();
+        return counts.ok() && (*counts)["executing"] == 1;
+      },
+      10s));
+  const size_t pending = tt->PendingPushes();
+  if (NowMs() < due) {
+    EXPECT_EQ(pending, 0u);  // Read before the job was due: nothing may have been pushed.
+  }
+  auto pushed = tt->NextPush();
+  ASSERT_TRUE(pushed.has_value());
+  EXPECT_GE(pushed->at_ms, due);
+  EXPECT_EQ(pushed->meta.job.task_id, "ahead");
+}
+
+// A JobTracker that stops while it holds jobs claimed ahead puts them back in the queue.
+TEST_F(JobTrackerTest, StopPutsJobsHeldAheadBackInTheQueue) {
+  tracker_->Stop();
+  testing::TempDir dir;
+  const std::string url = "sqlite://" + dir.Join("jobs.db");
+  JobTrackerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.store_url = url;
+  o.dispatch_ahead_ms = 60000;
+  tracker_ = std::make_unique<JobTracker>(o);
+  ASSERT_OK(tracker_->Start());
+  TestNode* tt = Node("tt-1");
+  tt->Pull(4);
+  Job job = MakeJob("held");
+  job.trigger_time_ms = NowMs() + 30000;
+  ASSERT_OK(tt->Submit({job}).status());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto counts = tt->Counts();
+        return counts.ok() && (*counts)["executing"] == 1;
+      },
+      10s));
+  nodes_.clear();
+  tracker_->Stop();
+  ASSERT_OK_AND_ASSIGN(auto store, store::OpenJobStore(url));
+  ASSERT_OK_AND_ASSIGN(store::QueueCounts counts, store->Counts());
+  EXPECT_EQ(counts.executing, 0);
+  EXPECT_EQ(counts.executable, 1);
 }
 
 TEST_F(JobTrackerTest, CompletionResponseCarriesTheNextJob) {

@@ -100,6 +100,25 @@ TEST_F(JobStoreTest, ClaimOrdersByPriorityThenTriggerTimeThenSubmission) {
   EXPECT_THAT(TaskIds(Claim("g1", 10, 1, kNow + 1)), ElementsAre("future"));
 }
 
+// Dispatch ahead (docs/scheduling.md): due_by_ms widens what is due; started_at stays the
+// claim's own time.
+TEST_F(JobStoreTest, ClaimAheadTakesJobsDueByItsBoundAndStampsTheClaimTime) {
+  std::vector<JobRecord> jobs = {MakeJob("now", "g1", 100, kNow), MakeJob("soon", "g1", 100, kNow + 40),
+                                 MakeJob("later", "g1", 100, kNow + 41)};
+  ASSERT_OK(store_->Submit(jobs, kNow));
+  ClaimRequest req{"g1", "jt1", "tt1", 1, 10, kNow, kNow + 40};
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> claimed, store_->Claim(req));
+  EXPECT_THAT(TaskIds(claimed), ElementsAre("now", "soon"));
+  for (const JobRecord& r : claimed) EXPECT_EQ(r.started_at_ms, kNow);
+  ASSERT_OK_AND_ASSIGN(JobRecord stored, store_->GetJob(claimed[1].job_id));
+  EXPECT_EQ(stored.started_at_ms, kNow);
+  EXPECT_EQ(stored.state, JobState::kExecuting);
+  // A bound before now_ms claims what is due now: never less than a plain claim.
+  req.due_by_ms = kNow - 1000;
+  req.now_ms = kNow + 41;
+  EXPECT_THAT(TaskIds(store_->Claim(req).value_or(std::vector<JobRecord>{})), ElementsAre("later"));
+}
+
 TEST_F(JobStoreTest, ClaimHonoursMaxJobs) {
   std::vector<JobRecord> jobs;
   for (int i = 0; i < 10; ++i) jobs.push_back(MakeJob(fmt::format("t{}", i)));
