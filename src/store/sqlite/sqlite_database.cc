@@ -2,12 +2,15 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
+#include "base/logging.h"
 #include "base/mutex.h"
 #include "fmt/format.h"
 #include "store/sqlite/wal_batch_vfs.h"
@@ -53,6 +56,7 @@ std::string ToSqliteParams(std::string_view sql) {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(sqlite3* db, std::string name) : db_(db), name_(std::move(name)) {}
+  sqlite3* db() const { return db_; }
   ~SqliteConnection() override {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
@@ -194,10 +198,76 @@ class SqliteConnection final : public Connection {
   std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
+// WAL checkpoints off the write path. SQLite's own autocheckpoint runs inside the COMMIT
+// that crosses the threshold: that claim or completion pays for copying the whole WAL into
+// the database and its fsync (~100 ms seen under load: a job due then starts that late).
+// Instead the writer's WAL hook wakes this thread, which checkpoints PASSIVE on a second
+// connection (readers and the writer go on meanwhile); the next write after a complete
+// checkpoint starts the WAL over. If the WAL still reaches kHardPages (the thread cannot
+// keep up), the writer checkpoints itself, as SQLite would.
+class Checkpointer {
+ public:
+  // soft_pages (4000 by default, ~16 MiB of WAL) wakes the thread; ten times that, the
+  // writer checkpoints.
+  Checkpointer(sqlite3* db, std::string name, int soft_pages)
+      : db_(db), name_(std::move(name)), soft_pages_(soft_pages), hard_pages_(soft_pages * 10) {
+    thread_ = std::thread([this] { Main(); });
+  }
+  ~Checkpointer() {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+      cv_.Signal();
+    }
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+
+  // sqlite3_wal_hook's callback, on the writer's thread after each commit.
+  static int OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages >= c->hard_pages_) {
+      sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= c->soft_pages_) {
+      MutexLock lock(&c->mu_);
+      c->wanted_ = true;
+      c->cv_.Signal();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void Main() {
+    for (;;) {
+      {
+        MutexLock lock(&mu_);
+        while (!wanted_ && !stop_) cv_.Wait(&mu_);
+        if (stop_) return;
+        wanted_ = false;
+      }
+      const int rc =
+          sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        LTS_LOG(WARN, "{}: background WAL checkpoint failed: {}", name_, sqlite3_errmsg(db_));
+      }
+    }
+  }
+
+  sqlite3* const db_;  // The checkpointer's own connection.
+  const std::string name_;
+  const int soft_pages_, hard_pages_;
+  Mutex mu_;
+  CondVar cv_;
+  bool wanted_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::unique_ptr<SqliteConnection> conn, std::string name)
-      : conn_(std::move(conn)), name_(std::move(name)) {}
+  SqliteDatabase(std::unique_ptr<SqliteConnection> conn, std::string name,
+                 std::unique_ptr<Checkpointer> checkpointer)
+      : checkpointer_(std::move(checkpointer)), conn_(std::move(conn)), name_(std::move(name)) {}
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   const std::string& name() const override { return name_; }
@@ -212,6 +282,8 @@ class SqliteDatabase final : public Database {
 
  private:
   Mutex mu_;
+  // Declared first, destroyed last: the writer's hook points at it until conn_ closes.
+  const std::unique_ptr<Checkpointer> checkpointer_;
   const std::unique_ptr<SqliteConnection> conn_;
   const std::string name_;
 };
@@ -240,12 +312,40 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
   auto conn = std::make_unique<SqliteConnection>(db, name);
   const std::string pragmas = fmt::format(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=OFF;"
-      " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;"
+      " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
       " PRAGMA secure_delete=OFF;"
       " PRAGMA journal_size_limit=67108864",
       options.synchronous_full ? "FULL" : "NORMAL");
   LTS_RETURN_IF_ERROR(conn->Execute(pragmas));
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(conn), name));
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (options.path != ":memory:" && !options.path.empty()) {
+    sqlite3* cdb = nullptr;
+    const int crc = sqlite3_open_v2(options.path.c_str(), &cdb,
+                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                        SQLITE_OPEN_EXRESCODE,
+                                    WalBatchVfsName());
+    if (crc != SQLITE_OK) {
+      Status s = Unavailable(fmt::format("{}: cannot open the checkpoint connection: {}", name,
+                                         cdb != nullptr ? sqlite3_errmsg(cdb) : sqlite3_errstr(crc)));
+      sqlite3_close_v2(cdb);
+      return s;
+    }
+    sqlite3_busy_timeout(cdb, static_cast<int>(options.busy_timeout_ms));
+    // A connection knows the database is in WAL mode only once it has read it: until then
+    // a checkpoint on it does nothing.
+    if (const int prc = sqlite3_exec(cdb, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        prc != SQLITE_OK) {
+      Status s = MapError(prc, cdb, name + ": the checkpoint connection");
+      sqlite3_close_v2(cdb);
+      return s;
+    }
+    checkpointer =
+        std::make_unique<Checkpointer>(cdb, name, std::max(1, options.wal_checkpoint_pages));
+    // Replaces SQLite's autocheckpoint (which is a WAL hook too).
+    sqlite3_wal_hook(conn->db(), &Checkpointer::OnCommit, checkpointer.get());
+  }
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(std::move(conn), name, std::move(checkpointer)));
 }
 
 }  // namespace lts::store::internal

@@ -19,6 +19,9 @@ struct SqliteOptions {
   std::string path;                // File path, or ":memory:".
   bool synchronous_full = true;    // PRAGMA synchronous=FULL (else NORMAL).
   int64_t busy_timeout_ms = 5000;  // Lock waits longer than this give kUnavailable.
+  // A file database checkpoints its WAL on a thread of its own once a commit leaves this
+  // many pages in it (the writer never pays for a checkpoint; sqlite_database.cc).
+  int wal_checkpoint_pages = 4000;
 };
 
 // Opens (creating if needed) the database. kUnavailable naming the path when it cannot.

@@ -1,0 +1,53 @@
+// The SQLite database layer's own behaviour (the job store's conformance suite is
+// job_store_test.cc).
+
+#include "store/sqlite/sqlite_database.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/test_env.h"
+
+namespace lts::store::internal {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Commits never checkpoint the WAL themselves: a thread of the database does, once the WAL
+// holds wal_checkpoint_pages. Pages reach the database file only through a checkpoint, so
+// its growth shows that one ran.
+TEST(SqliteDatabaseTest, TheWalIsCheckpointedInTheBackground) {
+  testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.Join("db.sqlite");
+  options.wal_checkpoint_pages = 50;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenSqliteDatabase(options));
+  {
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Execute("CREATE TABLE t(x BLOB)"));
+  }
+  const auto initial = std::filesystem::file_size(options.path);
+  const std::string blob(8192, 'x');
+  for (int i = 0; i < 60; ++i) {  // ~3 pages a commit: ~180 pages in all.
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Begin());
+    const Value row[] = {Value::Blob(blob)};
+    ASSERT_OK(c->Query("INSERT INTO t(x) VALUES ($1)", row).status());
+    ASSERT_OK(c->Commit());
+  }
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return std::filesystem::file_size(options.path) > initial + 100 * 1024; }, 10s))
+      << "the database file stayed at " << std::filesystem::file_size(options.path) << " bytes";
+  // Everything written is there.
+  ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+  ASSERT_OK_AND_ASSIGN(QueryResult r, c->Query("SELECT count(*) FROM t", {}));
+  EXPECT_EQ(r.rows.at(0).at(0).AsInt(), 60);
+}
+
+}  // namespace
+}  // namespace lts::store::internal
