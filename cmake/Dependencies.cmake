@@ -24,6 +24,28 @@ pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)            # PkgConfig::L
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)          # PkgConfig::ZSTD: ltsdb
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)   # PkgConfig::HTTPLIB: admin HTTP
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)      # PkgConfig::SODIUM: admin argon2id
+
+# jemalloc: the allocator of the lts binary and bench_e2e (never of the SDK libraries: a user's
+# program keeps its own malloc). glibc's malloc was ~30% of the CPU of a no-op job end to end
+# (alloc on one thread, free on another); see docs/tasktracker.md. Off in sanitizer and fuzz
+# builds (they bring their own allocator). -DLTS_JEMALLOC=OFF links glibc's malloc.
+option(LTS_JEMALLOC "Link the lts binary and bench_e2e with jemalloc" ON)
+if(LTS_SANITIZE OR LTS_SANITIZE_THREAD OR LTS_FUZZ)
+  set(LTS_JEMALLOC OFF)
+endif()
+if(LTS_JEMALLOC)
+  pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
+  if(NOT JEMALLOC_FOUND)
+    message(FATAL_ERROR "LTS_JEMALLOC=ON but jemalloc was not found (Debian package "
+                        "libjemalloc-dev); install it or pass -DLTS_JEMALLOC=OFF")
+  endif()
+endif()
+# lts_link_allocator(<target>): links jemalloc into an executable when LTS_JEMALLOC is on.
+function(lts_link_allocator target)
+  if(LTS_JEMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()
 # The ZooKeeper C client ships no CMake or pkg-config file. The multi-threaded library must be
 # compiled against with THREADED defined (zookeeper.h then declares the sync API).
 find_path(ZOOKEEPER_INCLUDE_DIR zookeeper/zookeeper.h REQUIRED)

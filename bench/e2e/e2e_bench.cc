@@ -220,12 +220,13 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
         if (!r.status.ok()) Die(name + ": submit: " + r.status.ToString());
       }
     }
+    const double submit_s = Seconds(t0, Clock::now());
     if (!WaitDone(&rec, target, 120)) Die(name + ": batched jobs did not complete");
     f.batched_per_s = static_cast<double>(o.jobs) / Seconds(t0, Clock::now());
     const auto st = tracker.stats();
-    std::printf("%-10s batched: %lld submit calls, %lld claims, %lld completion messages "
-                "(%.1f results each)\n",
-                name.c_str(), static_cast<long long>(st.submit_calls),
+    std::printf("%-10s batched: submitted in %.0f ms, %lld submit calls, %lld claims, %lld "
+                "completion messages (%.1f results each)\n",
+                name.c_str(), submit_s * 1000, static_cast<long long>(st.submit_calls),
                 static_cast<long long>(st.claim_calls), static_cast<long long>(st.completion_calls),
                 st.completion_calls > 0 ? static_cast<double>(st.completion_results) /
                                               static_cast<double>(st.completion_calls)

@@ -19,7 +19,7 @@ LTS_DEPS_GROUP_build=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev libhiredis-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libcurl4-openssl-dev
-  libzstd-dev liblz4-dev libssl-dev libleveldb-dev librocksdb-dev libsodium-dev
+  libzstd-dev liblz4-dev libssl-dev libleveldb-dev librocksdb-dev libsodium-dev libjemalloc-dev
 )
 # shellcheck disable=SC2034
 LTS_DEPS_GROUP_test=(
