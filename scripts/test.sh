@@ -192,14 +192,15 @@ run_tsan() {
 # run_thread_safety: clang's -Wthread-safety analysis over every source file (GUARDED_BY,
 # REQUIRES, ... from base/mutex.h expand to nothing under GCC).
 run_thread_safety() {
-  local f failed=0 pq
+  local pq
   pq=$(pkg-config --cflags libpq 2>/dev/null)  # src/store/postgres includes libpq-fe.h
-  while IFS= read -r f; do
-    # shellcheck disable=SC2086
-    clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
-      -Isrc -Iinclude $pq -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 "$f" || { echo "in $f" >&2; failed=1; }
-  done < <(find src -name '*.cc' | sort)
-  return "$failed"
+  # One clang per file, $JOBS at a time; a file that fails is named after its diagnostics.
+  # shellcheck disable=SC2016  # $0 and $LTS_TS_FLAGS expand in the child shell
+  find src -name '*.cc' -print0 | sort -z |
+    LTS_TS_FLAGS="$pq" xargs -0 -n 1 -P "$JOBS" sh -c '
+      clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
+        -Isrc -Iinclude $LTS_TS_FLAGS -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 "$0" ||
+        { echo "in $0" >&2; exit 1; }'
 }
 
 summary() {
