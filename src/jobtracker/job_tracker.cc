@@ -615,8 +615,8 @@ void JobTracker::Impl::Kick(const std::string& group) {
   g.claiming = true;
   g.dirty = false;
   const int64_t now = NowMs();
-  store::ClaimRequest claim{group, options_.identity, tracker, epoch_.load(), n, now,
-                            now + options_.dispatch_ahead_ms};
+  store::ClaimRequest claim{
+      group, options_.identity, tracker, epoch_.load(), n, now, now + options_.dispatch_ahead_ms};
   Status s = dispatch_pool_->Submit([this, claim, group, tracker] {
     counters_.claim_calls.fetch_add(1, std::memory_order_relaxed);
     auto claimed = store_->Claim(claim);
@@ -902,15 +902,15 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& 
                                            request.body, request.format));
   // A disabled TaskTracker's results are applied as usual; it gets no new jobs.
   const bool disabled = IsDisabled(completed.identity);
-  store::ClaimRequest claim{completed.node_group,
-                            options_.identity,
-                            completed.identity,
-                            epoch_.load(),
-                            disabled ? 0
-                                     : std::min(std::max(0, completed.free_threads -
-                                                                HeldFor(completed.identity)),
-                                                options_.claim_batch),
-                            NowMs()};
+  store::ClaimRequest claim{
+      completed.node_group,
+      options_.identity,
+      completed.identity,
+      epoch_.load(),
+      disabled ? 0
+               : std::min(std::max(0, completed.free_threads - HeldFor(completed.identity)),
+                          options_.claim_batch),
+      NowMs()};
   std::vector<store::JobRecord> claimed;
   LTS_RETURN_IF_ERROR(ProcessResults(completed.identity, std::move(completed.results),
                                      claim.max_jobs > 0 ? &claim : nullptr, &claimed));
@@ -1018,7 +1018,6 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
   counters_.completion_results.fetch_add(static_cast<int64_t>(results.size()),
                                          std::memory_order_relaxed);
   std::vector<store::Completion> completions;
-  std::vector<store::JobRecord> finished;  // Parallel to completions.
   std::vector<store::JobLogRecord> logs;
   std::vector<std::pair<std::string, JobResult>> feedback;
   std::set<std::string> groups;
@@ -1060,17 +1059,21 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
         outcome.reason += "; the next cycle comes before the retry";
       }
     }
-    const std::string what =
-        fmt::format("{}{}{}{}", JobActionName(r.action), r.terminated ? " (terminated)" : "",
-                    r.timed_out ? " (timed out)" : "", r.message.empty() ? "" : ": " + r.message);
+    // The result in words, for the job log (not made for a success that is not logged).
+    auto what = [&r] {
+      return fmt::format("{}{}{}{}", JobActionName(r.action), r.terminated ? " (terminated)" : "",
+                         r.timed_out ? " (timed out)" : "",
+                         r.message.empty() ? "" : ": " + r.message);
+    };
     switch (outcome.kind) {
       case Outcome::Kind::kRetry: {
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
         Status s = store_->Retry(rec->job_id, epoch, outcome.retry_at_ms, now);
         if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-        logs.push_back(LogOf(*rec, store::JobLogType::kRetry, false,
-                             fmt::format("{}; retry {} of {} in {} ms", what, rec->retry_times + 1,
-                                         rec->job.max_retry_times, outcome.retry_at_ms - now)));
+        logs.push_back(
+            LogOf(*rec, store::JobLogType::kRetry, false,
+                  fmt::format("{}; retry {} of {} in {} ms", what(), rec->retry_times + 1,
+                              rec->job.max_retry_times, outcome.retry_at_ms - now)));
         logs.back().tracker = tracker;
         continue;
       }
@@ -1085,9 +1088,8 @@ Status JobTracker::Impl::ProcessResults(const std::string& tracker,
       case Outcome::Kind::kFinish: {
         LTS_ASSIGN_OR_RETURN(store::Completion c, FinishCompletion(*rec, now, epoch));
         completions.push_back(std::move(c));
-        finished.push_back(*rec);
         if (!outcome.success || options_.log_every_run) {
-          logs.push_back(LogOf(*rec, store::JobLogType::kFinished, outcome.success, what));
+          logs.push_back(LogOf(*rec, store::JobLogType::kFinished, outcome.success, what()));
           logs.back().tracker = tracker;
           if (!outcome.success) logs.back().level = 2;
         }

@@ -103,7 +103,8 @@ TEST_F(JobStoreTest, ClaimOrdersByPriorityThenTriggerTimeThenSubmission) {
 // Dispatch ahead (docs/scheduling.md): due_by_ms widens what is due; started_at stays the
 // claim's own time.
 TEST_F(JobStoreTest, ClaimAheadTakesJobsDueByItsBoundAndStampsTheClaimTime) {
-  std::vector<JobRecord> jobs = {MakeJob("now", "g1", 100, kNow), MakeJob("soon", "g1", 100, kNow + 40),
+  std::vector<JobRecord> jobs = {MakeJob("now", "g1", 100, kNow),
+                                 MakeJob("soon", "g1", 100, kNow + 40),
                                  MakeJob("later", "g1", 100, kNow + 41)};
   ASSERT_OK(store_->Submit(jobs, kNow));
   ClaimRequest req{"g1", "jt1", "tt1", 1, 10, kNow, kNow + 40};

@@ -320,13 +320,13 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
   std::unique_ptr<Checkpointer> checkpointer;
   if (options.path != ":memory:" && !options.path.empty()) {
     sqlite3* cdb = nullptr;
-    const int crc = sqlite3_open_v2(options.path.c_str(), &cdb,
-                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                                        SQLITE_OPEN_EXRESCODE,
-                                    WalBatchVfsName());
+    const int crc = sqlite3_open_v2(
+        options.path.c_str(), &cdb,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, WalBatchVfsName());
     if (crc != SQLITE_OK) {
-      Status s = Unavailable(fmt::format("{}: cannot open the checkpoint connection: {}", name,
-                                         cdb != nullptr ? sqlite3_errmsg(cdb) : sqlite3_errstr(crc)));
+      Status s =
+          Unavailable(fmt::format("{}: cannot open the checkpoint connection: {}", name,
+                                  cdb != nullptr ? sqlite3_errmsg(cdb) : sqlite3_errstr(crc)));
       sqlite3_close_v2(cdb);
       return s;
     }
