@@ -24,6 +24,7 @@ struct JobTrackerArgs {
   std::string listen = "127.0.0.1:35001";
   int64_t grace_ms = 2000;
   int64_t repair_ms = 5000;
+  int64_t dispatch_ahead_ms = 50;
   std::string misfire = "fire-once";
   int processor_threads = 4;
   std::string pg_schema;
@@ -84,6 +85,12 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
                   "instance generation)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{600000}));
+  sub->add_option("--dispatch-ahead-ms", args->dispatch_ahead_ms,
+                  "Claim jobs due within this many ms ahead of time and push them at their "
+                  "trigger time (hides the store's round trip from the job's start; such a job "
+                  "is executing from that early on); 0 claims due jobs only")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1000}));
   sub->add_option("--misfire", args->misfire,
                   "Periodic jobs overdue after downtime: fire-once (run once now) or skip (wait "
                   "for the next cycle); key jobtracker.misfire.policy")
@@ -129,6 +136,7 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
     o.cluster_secret = args->node.secret;
     o.tasktracker_grace_ms = args->grace_ms;
     o.repair_interval_ms = args->repair_ms;
+    o.dispatch_ahead_ms = args->dispatch_ahead_ms;
     o.misfire_skip = args->misfire == "skip";
     o.processor_threads = args->processor_threads;
     o.store_options.pg_schema = args->pg_schema;

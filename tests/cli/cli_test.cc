@@ -70,6 +70,14 @@ TEST(CliTest, AdminRefusesABadConfigNamingTheFileAndEntry) {
   EXPECT_NE(std::string::npos, standalone.err.find("admin.users[0].password")) << standalone.err;
 }
 
+TEST(CliTest, JobTrackerRefusesADispatchWindowOutOfRangeNamingTheFlag) {
+  Result r = RunLts({"jobtracker", "--dispatch-ahead-ms", "5000"});
+  EXPECT_EQ(2, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("--dispatch-ahead-ms")) << r.err;
+  Result help = RunLts({"jobtracker", "--help"});
+  EXPECT_NE(std::string::npos, help.out.find("--dispatch-ahead-ms")) << help.out;
+}
+
 TEST(CliTest, VersionPrintsTheVersion) {
   Result r = RunLts({"version"});
   EXPECT_EQ(0, r.code);
