@@ -23,6 +23,7 @@
 // against beanstalkd with pipelined puts).
 //
 // Usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] [--claim-batch C]
+//                  [--processor-threads N (JobTracker)]
 //                  [--prefetch P] [--only batched|lateness (profiling: one phase, embedded)]
 //                  [--lateness-log FILE (each trigger-time job: due ms, lateness ms)]
 
@@ -144,6 +145,7 @@ struct Options {
   int threads = 256;
   size_t batch = 1000;     // Jobs per SubmitBatch call.
   int claim_batch = 1000;  // JobTracker: most jobs claimed at once.
+  int processor_threads = 4;  // JobTracker: threads for submissions and completions.
   int prefetch = -1;       // TaskTracker prefetch slots; -1: as many as threads.
   std::string lateness_log;  // Where to write each trigger-time job's due time and lateness.
   std::string only;  // Profiling: "batched" or "lateness": that phase of the embedded setup only.
@@ -185,6 +187,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   jo.store_options.pg_schema = schema;
   jo.log_every_run = false;
   jo.claim_batch = o.claim_batch;
+  jo.processor_threads = o.processor_threads;
   lts::jobtracker::JobTracker tracker(jo);
   if (auto s = tracker.Start(); !s.ok()) Die(name + ": JobTracker: " + s.ToString());
 
@@ -384,6 +387,8 @@ int main(int argc, char** argv) {
       o.batch = static_cast<size_t>(std::atoll(argv[++i]));
     } else if (a == "--claim-batch" && i + 1 < argc) {
       o.claim_batch = std::atoi(argv[++i]);
+    } else if (a == "--processor-threads" && i + 1 < argc) {
+      o.processor_threads = std::atoi(argv[++i]);
     } else if (a == "--prefetch" && i + 1 < argc) {
       o.prefetch = std::atoi(argv[++i]);
     } else if (a == "--lateness-log" && i + 1 < argc) {
@@ -393,8 +398,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
-                   "[--claim-batch C] [--prefetch P] [--only batched|lateness]\n"
-                   "       [--lateness-log FILE]\n"
+                   "[--claim-batch C] [--processor-threads N] [--prefetch P]\n"
+                   "       [--only batched|lateness] [--lateness-log FILE]\n"
                    "unknown argument: %s\n",
                    a.c_str());
       return 2;
