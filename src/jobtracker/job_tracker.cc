@@ -42,17 +42,28 @@ constexpr auto kCallDeadline = std::chrono::milliseconds(10000);
 constexpr char kDefParam[] = "__LTS_Def";        // Instance of another definition id.
 constexpr char kManualParam[] = "__LTS_Manual";  // A trigger-now extra run: no next cycle.
 
-rpc::RpcResponse JsonResponse(const json& value) {
+rpc::RpcResponse JsonResponse(const json& value,
+                              rpc::BodyFormat format = rpc::BodyFormat::kJson) {
   rpc::RpcResponse response;
-  auto body = protocol::EncodeJson(value, rpc::BodyFormat::kJson);
-  response.body = body.ok() ? *std::move(body) : std::string("{}");
+  auto body = protocol::EncodeJson(value, format);
+  if (body.ok()) {
+    response.body = *std::move(body);
+    response.format = format;
+  } else {
+    response.body = "{}";
+  }
   return response;
 }
 
 template <typename Message>
-rpc::RpcResponse MessageResponse(const Message& message) {
-  return JsonResponse(message.ToJson());
+rpc::RpcResponse MessageResponse(const Message& message,
+                                 rpc::BodyFormat format = rpc::BodyFormat::kJson) {
+  return JsonResponse(message.ToJson(), format);
 }
+
+// Jobs travel to TaskTrackers (pushes, JOB_COMPLETED responses) as CBOR: no text to lex
+// and escape on either side (docs/job_protocol.md).
+constexpr rpc::BodyFormat kJobsFormat = rpc::BodyFormat::kCbor;
 
 protocol::JobMeta MetaOf(const store::JobRecord& rec) {
   protocol::JobMeta meta;
@@ -753,7 +764,7 @@ void JobTracker::Impl::Push(const std::string& tracker, std::vector<store::JobRe
     ReturnJobs(ids, epoch, "the TaskTracker disconnected before the push");
     return;
   }
-  auto body = protocol::EncodeMessage(push);
+  auto body = protocol::EncodeMessage(push, kJobsFormat);
   if (!body.ok()) {
     ReturnJobs(ids, epoch, "the push could not be encoded");
     return;
@@ -775,7 +786,7 @@ void JobTracker::Impl::Push(const std::string& tracker, std::vector<store::JobRe
         [this, logs = std::move(logs)]() mutable { Log(std::move(logs)); });
   }
   channel->Call(
-      ToWire(Command::kPushJob), rpc::BodyFormat::kJson, *std::move(body), kPushDeadline,
+      ToWire(Command::kPushJob), kJobsFormat, *std::move(body), kPushDeadline,
       [this, tracker, ids, epoch](StatusOr<rpc::RpcResponse> response) {
         if (!response.ok()) {
           // The TaskTracker may or may not have the jobs: a dropped connection is handled
@@ -931,7 +942,7 @@ StatusOr<rpc::RpcResponse> JobTracker::Impl::OnCompleted(const rpc::RpcRequest& 
   const int free_after = completed.free_threads - static_cast<int>(response.jobs.size());
   UpdateTracker(completed.identity, completed.node_group, std::max(0, free_after), completed.seq,
                 request.channel);
-  return MessageResponse(response);
+  return MessageResponse(response, kJobsFormat);
 }
 
 std::optional<store::JobRecord> JobTracker::Impl::RecordOf(const std::string& job_id,
