@@ -42,8 +42,7 @@ constexpr auto kCallDeadline = std::chrono::milliseconds(10000);
 constexpr char kDefParam[] = "__LTS_Def";        // Instance of another definition id.
 constexpr char kManualParam[] = "__LTS_Manual";  // A trigger-now extra run: no next cycle.
 
-rpc::RpcResponse JsonResponse(const json& value,
-                              rpc::BodyFormat format = rpc::BodyFormat::kJson) {
+rpc::RpcResponse JsonResponse(const json& value, rpc::BodyFormat format = rpc::BodyFormat::kJson) {
   rpc::RpcResponse response;
   auto body = protocol::EncodeJson(value, format);
   if (body.ok()) {
