@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string_view>
@@ -202,15 +203,17 @@ class SqliteConnection final : public Connection {
 // that crosses the threshold: that claim or completion pays for copying the whole WAL into
 // the database and its fsync (~100 ms seen under load: a job due then starts that late).
 // Instead the writer's WAL hook wakes this thread, which checkpoints PASSIVE on a second
-// connection (readers and the writer go on meanwhile); the next write after a complete
-// checkpoint starts the WAL over. If the WAL still reaches kHardPages (the thread cannot
-// keep up), the writer checkpoints itself, as SQLite would.
+// connection (readers and the writer go on meanwhile). The WAL starts over only when a
+// write begins with every frame backfilled, which a writer that never pauses rarely sees:
+// under sustained load the WAL grows, the thread backfilling it after each commit, until it
+// holds hard_pages_; then the writer checkpoints itself in the hook (only the frames since
+// the thread's last pass) and its next write starts the WAL over.
 class Checkpointer {
  public:
-  // soft_pages (4000 by default, ~16 MiB of WAL) wakes the thread; ten times that, the
+  // soft_pages (4000 by default, ~16 MiB of WAL) wakes the thread; four times that, the
   // writer checkpoints.
   Checkpointer(sqlite3* db, std::string name, int soft_pages)
-      : db_(db), name_(std::move(name)), soft_pages_(soft_pages), hard_pages_(soft_pages * 10) {
+      : db_(db), name_(std::move(name)), soft_pages_(soft_pages), hard_pages_(soft_pages * 4) {
     thread_ = std::thread([this] { Main(); });
   }
   ~Checkpointer() {
@@ -245,10 +248,18 @@ class Checkpointer {
         if (stop_) return;
         wanted_ = false;
       }
-      const int rc =
-          sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      const auto t0 = std::chrono::steady_clock::now();
+      int log_pages = 0, done_pages = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log_pages,
+                                               &done_pages);
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count();
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         LTS_LOG(WARN, "{}: background WAL checkpoint failed: {}", name_, sqlite3_errmsg(db_));
+      } else {
+        LTS_LOG(DEBUG, "{}: WAL checkpoint: {} of {} pages in {} ms", name_, done_pages, log_pages,
+                ms);
       }
     }
   }
