@@ -174,19 +174,22 @@ run_fuzz() {
 # run_tsan: the tests of the concurrent modules (base, net, rpc, store, registry, kv, failstore,
 # jobtracker, tasktracker, client, admin) under ThreadSanitizer, in build-tsan/. Any report fails the run (halt_on_error).
 run_tsan() {
-  local t
   # -O1: TSan's own advice, and about half the compile time of -O2 (cmake/BuildSpeed.cmake).
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTS_SANITIZE_THREAD=ON \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DLTS_BUILD_BENCH=OFF -DLTS_WERROR=ON || return
   lts_with_build_lock cmake --build build-tsan -j"$JOBS" --target base_test net_test rpc_test \
     store_test registry_test kv_test failstore_test jobtracker_test tasktracker_test client_test \
     admin_test || return
-  for t in base_test net_test rpc_test store_test registry_test kv_test failstore_test \
-    jobtracker_test tasktracker_test client_test admin_test; do
-    echo "+ build-tsan/bin/$t"
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "build-tsan/bin/$t" \
-      --gtest_brief=1 || return
-  done
+  # $JOBS binaries at a time (most of their time is waiting, not CPU), each into its own log
+  # in build-tsan/, printed whole when that binary fails.
+  # shellcheck disable=SC2016  # $0 expands in the child shell
+  printf '%s\n' base_test net_test rpc_test store_test registry_test kv_test failstore_test \
+    jobtracker_test tasktracker_test client_test admin_test |
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" xargs -n 1 -P "$JOBS" sh -c '
+      echo "+ build-tsan/bin/$0 (log: build-tsan/$0.log)"
+      if ! "build-tsan/bin/$0" --gtest_brief=1 > "build-tsan/$0.log" 2>&1; then
+        cat "build-tsan/$0.log"; echo "FAILED under TSan: build-tsan/bin/$0" >&2; exit 1
+      fi'
 }
 
 # run_thread_safety: clang's -Wthread-safety analysis over every source file (GUARDED_BY,
