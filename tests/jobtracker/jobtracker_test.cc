@@ -230,6 +230,22 @@ class JobTrackerTest : public ::testing::Test {
     tracker_->Stop();
     loop_thread_.Stop();
   }
+  // Replaces the fixture's JobTracker by one with `o`, listening on a free port.
+  void Restart(JobTrackerOptions o) {
+    tracker_->Stop();
+    o.listen = "127.0.0.1:0";
+    tracker_ = std::make_unique<JobTracker>(o);
+    ASSERT_OK(tracker_->Start());
+  }
+  // Waits (10 s at most) until the store counts `n` executing jobs.
+  static bool WaitExecuting(TestNode* node, int n) {
+    return testing::WaitFor(
+        [&] {
+          auto counts = node->Counts();
+          return counts.ok() && (*counts)["executing"] == n;
+        },
+        10s);
+  }
   TestNode* Node(const std::string& identity) {
     nodes_.push_back(
         std::make_unique<TestNode>(loop_, tracker_->listen_address(), identity, "workers"));
@@ -292,25 +308,16 @@ TEST_F(JobTrackerTest, TriggerTimeJobIsPushedAtItsTimeNotBefore) {
 // Dispatch ahead (docs/scheduling.md): with a window wider than the wait, the job is claimed
 // (executing) well before it is due, and still pushed at its trigger time, not before.
 TEST_F(JobTrackerTest, JobDueWithinTheWindowIsClaimedAheadAndPushedAtItsTime) {
-  tracker_->Stop();
   JobTrackerOptions o;
-  o.listen = "127.0.0.1:0";
-  o.store_url = "sqlite::memory:";
   o.dispatch_ahead_ms = 5000;
-  tracker_ = std::make_unique<JobTracker>(o);
-  ASSERT_OK(tracker_->Start());
+  ASSERT_NO_FATAL_FAILURE(Restart(o));
   TestNode* tt = Node("tt-1");
   tt->Pull(4);
   Job job = MakeJob("ahead");
   const int64_t due = NowMs() + 1500;
   job.trigger_time_ms = due;
   ASSERT_OK(tt->Submit({job}).status());
-  EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        auto counts = tt->Counts();
-        return counts.ok() && (*counts)["executing"] == 1;
-      },
-      10s));
+  EXPECT_TRUE(WaitExecuting(tt, 1));
   const size_t pending = tt->PendingPushes();
   if (NowMs() < due) {
     EXPECT_EQ(pending, 0u);  // Read before the job was due: nothing may have been pushed.
@@ -323,26 +330,18 @@ TEST_F(JobTrackerTest, JobDueWithinTheWindowIsClaimedAheadAndPushedAtItsTime) {
 
 // A JobTracker that stops while it holds jobs claimed ahead puts them back in the queue.
 TEST_F(JobTrackerTest, StopPutsJobsHeldAheadBackInTheQueue) {
-  tracker_->Stop();
   testing::TempDir dir;
   const std::string url = "sqlite://" + dir.Join("jobs.db");
   JobTrackerOptions o;
-  o.listen = "127.0.0.1:0";
   o.store_url = url;
   o.dispatch_ahead_ms = 60000;
-  tracker_ = std::make_unique<JobTracker>(o);
-  ASSERT_OK(tracker_->Start());
+  ASSERT_NO_FATAL_FAILURE(Restart(o));
   TestNode* tt = Node("tt-1");
   tt->Pull(4);
   Job job = MakeJob("held");
   job.trigger_time_ms = NowMs() + 30000;
   ASSERT_OK(tt->Submit({job}).status());
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        auto counts = tt->Counts();
-        return counts.ok() && (*counts)["executing"] == 1;
-      },
-      10s));
+  ASSERT_TRUE(WaitExecuting(tt, 1));
   nodes_.clear();
   tracker_->Stop();
   ASSERT_OK_AND_ASSIGN(auto store, store::OpenJobStore(url));
