@@ -49,5 +49,29 @@ TEST(SqliteDatabaseTest, TheWalIsCheckpointedInTheBackground) {
   EXPECT_EQ(r.rows.at(0).at(0).AsInt(), 60);
 }
 
+size_t OpenDescriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// The VFS keeps a second descriptor on each database file for its writeback kicks: closing
+// the database closes it too.
+TEST(SqliteDatabaseTest, ClosingTheDatabaseClosesEveryDescriptor) {
+  testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.Join("db.sqlite");
+  options.wal_checkpoint_pages = 50;
+  const size_t before = OpenDescriptors();
+  for (int round = 0; round < 5; ++round) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenSqliteDatabase(options));
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Execute("CREATE TABLE IF NOT EXISTS t(x BLOB)"));
+    const Value row[] = {Value::Blob(std::string(64 * 1024, 'x'))};
+    for (int i = 0; i < 10; ++i) ASSERT_OK(c->Query("INSERT INTO t(x) VALUES ($1)", row).status());
+  }
+  EXPECT_EQ(OpenDescriptors(), before);
+}
+
 }  // namespace
 }  // namespace lts::store::internal

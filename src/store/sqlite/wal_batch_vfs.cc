@@ -1,6 +1,8 @@
 #include "store/sqlite/wal_batch_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -12,6 +14,7 @@ namespace lts::store::internal {
 namespace {
 
 constexpr size_t kMaxBuffer = size_t{1} << 20;
+constexpr size_t kKickBytes = size_t{256} << 10;
 constexpr int kFrameHeaderBytes = 24;  // WAL frame header (the WAL header itself is 32).
 
 // Our part of an open file; the underlying VFS's file follows it in the same allocation.
@@ -24,6 +27,8 @@ struct BatchFile {
   size_t buf_len;
   size_t buf_cap;
   sqlite3_int64 buf_off;
+  int kick_fd;      // Main database file: a second descriptor for sync_file_range.
+  size_t unkicked;  // Bytes written since the last writeback kick.
 };
 
 sqlite3_vfs* g_real = nullptr;
@@ -57,6 +62,8 @@ int xClose(sqlite3_file* f) {
   const int rc = p->real->pMethods != nullptr ? p->real->pMethods->xClose(p->real) : SQLITE_OK;
   std::free(p->buf);
   p->buf = nullptr;
+  if (p->kick_fd >= 0) ::close(p->kick_fd);
+  p->kick_fd = -1;
   return flushed != SQLITE_OK ? flushed : rc;
 }
 int xRead(sqlite3_file* f, void* out, int amt, sqlite3_int64 off) {
@@ -64,7 +71,16 @@ int xRead(sqlite3_file* f, void* out, int amt, sqlite3_int64 off) {
   return Real(f)->pMethods->xRead(Real(f), out, amt, off);
 }
 int xWritePass(sqlite3_file* f, const void* data, int amt, sqlite3_int64 off) {
-  return Real(f)->pMethods->xWrite(Real(f), data, amt, off);
+  BatchFile* p = AsBatch(f);
+  const int rc = p->real->pMethods->xWrite(p->real, data, amt, off);
+  if (rc == SQLITE_OK && p->kick_fd >= 0) {
+    p->unkicked += static_cast<size_t>(amt);
+    if (p->unkicked >= kKickBytes) {
+      ::sync_file_range(p->kick_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      p->unkicked = 0;
+    }
+  }
+  return rc;
 }
 int xTruncate(sqlite3_file* f, sqlite3_int64 size) {
   if (int rc = Flush(AsBatch(f)); rc != SQLITE_OK) return rc;
@@ -72,6 +88,7 @@ int xTruncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 int xSync(sqlite3_file* f, int flags) {
   if (int rc = Flush(AsBatch(f)); rc != SQLITE_OK) return rc;
+  AsBatch(f)->unkicked = 0;
   return Real(f)->pMethods->xSync(Real(f), flags);
 }
 int xFileSize(sqlite3_file* f, sqlite3_int64* size) {
@@ -176,6 +193,7 @@ sqlite3_io_methods g_methods[4][2];
 int xOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   BatchFile* p = AsBatch(f);
   std::memset(p, 0, sizeof(BatchFile));
+  p->kick_fd = -1;
   p->real = reinterpret_cast<sqlite3_file*>(p + 1);
   const int rc = g_real->xOpen(g_real, name, p->real, flags, out_flags);
   if (rc != SQLITE_OK || p->real->pMethods == nullptr) {
@@ -183,6 +201,9 @@ int xOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* 
     return rc;
   }
   p->wal = (flags & SQLITE_OPEN_WAL) != 0;
+  if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr) {
+    p->kick_fd = ::open(name, O_RDONLY | O_CLOEXEC);
+  }
   int version = p->real->pMethods->iVersion;
   if (version < 1) version = 1;
   if (version > 3) version = 3;
