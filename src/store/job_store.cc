@@ -532,6 +532,7 @@ StatusOr<std::unique_ptr<JobStore>> OpenJobStore(std::string_view url,
     internal::SqliteOptions so;
     so.path = path == ":memory:" ? ":memory:" : std::string(path);
     so.synchronous_full = options.sqlite_synchronous_full;
+    so.sync_in_background = options.sqlite_relaxed_dispatch;
     so.busy_timeout_ms = options.busy_timeout_ms;
     LTS_ASSIGN_OR_RETURN(db, internal::OpenSqliteDatabase(so));
   } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
@@ -931,10 +932,12 @@ StatusOr<std::vector<JobRecord>> JobStore::Claim(const ClaimRequest& req) {
   const std::vector<Value> params = ClaimParams(req);
   if (impl_->dialect() == internal::Dialect::kSqlite) {
     QueryResult r;
-    LTS_RETURN_IF_ERROR(impl_->Transaction([&](Connection* c) -> Status {
-      LTS_ASSIGN_OR_RETURN(r, ClaimSqlite(impl_.get(), c, params));
-      return Status::Ok();
-    }));
+    LTS_RETURN_IF_ERROR(impl_->Transaction(
+        [&](Connection* c) -> Status {
+          LTS_ASSIGN_OR_RETURN(r, ClaimSqlite(impl_.get(), c, params));
+          return Status::Ok();
+        },
+        Impl::Commit::kRelaxed));
     return ClaimedRecords(r, req);
   }
   // One statement, so no explicit transaction: atomic by itself, one round trip.
@@ -955,8 +958,8 @@ StatusOr<std::vector<CompleteResult>> JobStore::CompleteBatch(
     return InvalidArgument(fmt::format("CompleteBatch: more than {} completions", kMaxBatch));
   }
   CompletionPlan plan(completions);
-  LTS_RETURN_IF_ERROR(
-      impl_->Transaction([&](Connection* c) -> Status { return plan.Run(impl_.get(), c); }));
+  LTS_RETURN_IF_ERROR(impl_->Transaction(
+      [&](Connection* c) -> Status { return plan.Run(impl_.get(), c); }, Impl::Commit::kRelaxed));
   return std::move(plan.results());
 }
 
@@ -969,11 +972,13 @@ StatusOr<CompleteAndClaimResult> JobStore::CompleteAndClaim(std::span<const Comp
   CompletionPlan plan(completions);
   const std::vector<Value> params = ClaimParams(req);
   QueryResult claimed;
-  Status s = impl_->Transaction([&](Connection* c) -> Status {
-    LTS_RETURN_IF_ERROR(plan.Run(impl_.get(), c));
-    LTS_ASSIGN_OR_RETURN(claimed, ClaimIn(impl_.get(), c, params));
-    return Status::Ok();
-  });
+  Status s = impl_->Transaction(
+      [&](Connection* c) -> Status {
+        LTS_RETURN_IF_ERROR(plan.Run(impl_.get(), c));
+        LTS_ASSIGN_OR_RETURN(claimed, ClaimIn(impl_.get(), c, params));
+        return Status::Ok();
+      },
+      Impl::Commit::kRelaxed);
   if (!s.ok()) return s;
   CompleteAndClaimResult out;
   out.completed = std::move(plan.results());

@@ -105,6 +105,13 @@ struct JobRecord {
 struct StoreOptions {
   // SQLite: PRAGMA synchronous=FULL (true) or NORMAL.
   bool sqlite_synchronous_full = true;
+  // SQLite with synchronous=FULL: claims, completions and job log entries commit without
+  // waiting for their fsync; a thread of the store fdatasyncs the WAL right after each
+  // (docs/store.md, "Durability"). A crash of the process loses none of them; a power
+  // failure may lose the last few ms of them, and then those jobs run again (a claim lost
+  // while its job runs: the job may run twice at once). Submissions and every other write
+  // still wait for their fsync. False: every commit waits (one fsync each).
+  bool sqlite_relaxed_dispatch = true;
   // Lock waits longer than this give kUnavailable.
   int64_t busy_timeout_ms = 5000;
   // PostgreSQL: schema for every table (created if missing; [a-z0-9_], <= 48 bytes).

@@ -26,13 +26,19 @@ class JobStore::Impl {
   const StoreOptions& options() const { return options_; }
   internal::Database* db() const { return db_.get(); }
 
+  // How a transaction's commit reaches the disk (internal::Connection::BeginRelaxed).
+  enum class Commit { kDurable, kRelaxed };
+
   // Runs `body(conn)` in one transaction; retries it a few times on kAborted
   // (serialization failures and deadlocks on PostgreSQL). `body` must be safe to re-run.
+  // kRelaxed only where StoreOptions::sqlite_relaxed_dispatch allows it (claims,
+  // completions, the job log); everything else is durable.
   template <typename Body>
-  Status Transaction(Body&& body) {
+  Status Transaction(Body&& body, Commit commit = Commit::kDurable) {
+    const bool relaxed = commit == Commit::kRelaxed && options_.sqlite_relaxed_dispatch;
     Status s;
     for (int attempt = 0; attempt < 5; ++attempt) {
-      s = TransactionOnce(body);
+      s = TransactionOnce(body, relaxed);
       if (s.code() != StatusCode::kAborted ||
           s.message().find("fenced") != std::string_view::npos) {
         break;
@@ -59,9 +65,9 @@ class JobStore::Impl {
 
  private:
   template <typename Body>
-  Status TransactionOnce(Body& body) {
+  Status TransactionOnce(Body& body, bool relaxed) {
     LTS_ASSIGN_OR_RETURN(internal::ConnectionLease conn, db_->Acquire());
-    LTS_RETURN_IF_ERROR(conn->Begin());
+    LTS_RETURN_IF_ERROR(relaxed ? conn->BeginRelaxed() : conn->Begin());
     Status s = body(conn.get());
     if (!s.ok()) {
       conn->Rollback();

@@ -88,6 +88,12 @@ class Connection {
   // Transactions. Begin() takes the write lock at once on SQLite (BEGIN IMMEDIATE), so
   // that a transaction never fails half-way for lock upgrade reasons.
   virtual Status Begin() = 0;
+  // A transaction whose commit need not wait for the disk: a crash of the process cannot
+  // lose it, a power failure or kernel crash may (the last few ms of such commits, never a
+  // part of one). SQLite commits it with synchronous=NORMAL and its database's background
+  // thread fdatasyncs the WAL right after; a later durable commit makes it durable too (the
+  // WAL is a log). Elsewhere (PostgreSQL: the server's synchronous_commit) as Begin().
+  virtual Status BeginRelaxed() { return Begin(); }
   virtual Status Commit() = 0;
   // Never fails visibly: a broken connection is reset on next use.
   virtual void Rollback() = 0;
@@ -130,6 +136,8 @@ class Database {
   virtual StatusOr<ConnectionLease> Acquire() = 0;
   // A short description for messages ("sqlite:/path/db" or "postgresql://host:port/db").
   virtual const std::string& name() const = 0;
+  // WAL syncs made in the background for relaxed commits (SQLite; 0 elsewhere).
+  virtual int64_t background_syncs() const { return 0; }
 
  protected:
   friend class ConnectionLease;

@@ -223,7 +223,8 @@ Status JobStore::AppendJobLog(std::span<const JobLogRecord> records) {
       "INSERT INTO lts_job_log (grp, task_id, job_id, log_time, log_type, success, level, "
       "tracker, msg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
   return impl_->Transaction(
-      [&](Connection* c) -> Status { return impl_->RunBatch(c, kInsert, rows).status(); });
+      [&](Connection* c) -> Status { return impl_->RunBatch(c, kInsert, rows).status(); },
+      Impl::Commit::kRelaxed);
 }
 
 StatusOr<std::vector<JobLogRecord>> JobStore::QueryJobLog(std::string_view node_group,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -47,6 +48,66 @@ TEST(SqliteDatabaseTest, TheWalIsCheckpointedInTheBackground) {
   ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
   ASSERT_OK_AND_ASSIGN(QueryResult r, c->Query("SELECT count(*) FROM t", {}));
   EXPECT_EQ(r.rows.at(0).at(0).AsInt(), 60);
+}
+
+int64_t SynchronousSetting(Connection* c) {
+  auto r = c->Query("PRAGMA synchronous", {});
+  return r.ok() && !r->rows.empty() ? r->rows[0][0].AsInt() : -1;
+}
+
+// A relaxed transaction commits with synchronous=NORMAL (1) and the database's thread then
+// fdatasyncs the WAL; a durable one runs with FULL (2) and is not synced again.
+TEST(SqliteDatabaseTest, RelaxedCommitsAreSyncedInTheBackground) {
+  testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.Join("db.sqlite");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenSqliteDatabase(options));
+  {
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Execute("CREATE TABLE t(x INTEGER)"));
+    ASSERT_OK(c->BeginRelaxed());
+    EXPECT_EQ(SynchronousSetting(c.get()), 1);
+    ASSERT_OK(c->Query("INSERT INTO t(x) VALUES (1)", {}).status());
+    ASSERT_OK(c->Commit());
+  }
+  ASSERT_TRUE(testing::WaitFor([&] { return db->background_syncs() >= 1; }, 10s));
+  const int64_t after_relaxed = db->background_syncs();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Begin());
+    EXPECT_EQ(SynchronousSetting(c.get()), 2);
+    ASSERT_OK(c->Query("INSERT INTO t(x) VALUES (2)", {}).status());
+    ASSERT_OK(c->Commit());
+  }
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(db->background_syncs(), after_relaxed);
+  // A relaxed commit is as visible as any, and survives closing the database.
+  db.reset();
+  ASSERT_OK_AND_ASSIGN(db, OpenSqliteDatabase(options));
+  ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+  ASSERT_OK_AND_ASSIGN(QueryResult r, c->Query("SELECT count(*), sum(x) FROM t", {}));
+  EXPECT_EQ(r.rows.at(0).at(0).AsInt(), 6);
+  EXPECT_EQ(r.rows.at(0).at(1).AsInt(), 11);
+}
+
+// Without the background sync (or for an in-memory database) a relaxed transaction is an
+// ordinary durable one.
+TEST(SqliteDatabaseTest, WithoutBackgroundSyncRelaxedIsDurable) {
+  testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.Join("db.sqlite");
+  options.sync_in_background = false;
+  for (const std::string& path : {options.path, std::string(":memory:")}) {
+    options.path = path;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenSqliteDatabase(options));
+    ASSERT_OK_AND_ASSIGN(ConnectionLease c, db->Acquire());
+    ASSERT_OK(c->Execute("CREATE TABLE IF NOT EXISTS t(x INTEGER)"));
+    ASSERT_OK(c->BeginRelaxed());
+    EXPECT_EQ(SynchronousSetting(c.get()), 2) << path;
+    ASSERT_OK(c->Query("INSERT INTO t(x) VALUES (1)", {}).status());
+    ASSERT_OK(c->Commit());
+    EXPECT_EQ(db->background_syncs(), 0) << path;
+  }
 }
 
 size_t OpenDescriptors() {

@@ -1,9 +1,14 @@
 #include "store/sqlite/sqlite_database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <string_view>
@@ -92,10 +97,40 @@ class SqliteConnection final : public Connection {
     return Status::Ok();
   }
 
-  Status Begin() override { return Step0("BEGIN IMMEDIATE"); }
-  Status Commit() override { return Step0("COMMIT"); }
+  Status Begin() override {
+    if (full_ && normal_now_) {
+      LTS_RETURN_IF_ERROR(Step0("PRAGMA synchronous=FULL"));
+      normal_now_ = false;
+    }
+    relaxed_ = false;
+    return Step0("BEGIN IMMEDIATE");
+  }
+  Status BeginRelaxed() override {
+    if (!on_unsynced_commit_) return Begin();  // Nobody would sync it: durable.
+    if (full_ && !normal_now_) {
+      LTS_RETURN_IF_ERROR(Step0("PRAGMA synchronous=NORMAL"));
+      normal_now_ = true;
+    }
+    relaxed_ = true;
+    return Step0("BEGIN IMMEDIATE");
+  }
+  Status Commit() override {
+    LTS_RETURN_IF_ERROR(Step0("COMMIT"));
+    // A commit that did not fsync the WAL itself: the background thread does, next.
+    if (on_unsynced_commit_ && (relaxed_ || !full_)) on_unsynced_commit_();
+    relaxed_ = false;
+    return Status::Ok();
+  }
   void Rollback() override {
+    relaxed_ = false;
     if (!sqlite3_get_autocommit(db_)) Step0("ROLLBACK").IgnoreError();
+  }
+
+  // `full`: the database's synchronous=FULL (relaxed transactions switch to NORMAL and
+  // back). `on_unsynced_commit`: called after each commit that did not fsync the WAL.
+  void SetSync(bool full, std::function<void()> on_unsynced_commit) {
+    full_ = full;
+    on_unsynced_commit_ = std::move(on_unsynced_commit);
   }
   bool healthy() const override { return true; }
 
@@ -192,6 +227,10 @@ class SqliteConnection final : public Connection {
 
   sqlite3* const db_;
   const std::string name_;
+  bool full_ = true;         // The database's synchronous setting is FULL.
+  bool normal_now_ = false;  // synchronous is NORMAL for a relaxed transaction.
+  bool relaxed_ = false;     // The open transaction began with BeginRelaxed().
+  std::function<void()> on_unsynced_commit_;
   struct TextHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
@@ -208,12 +247,21 @@ class SqliteConnection final : public Connection {
 // under sustained load the WAL grows, the thread backfilling it after each commit, until it
 // holds hard_pages_; then the writer checkpoints itself in the hook (only the frames since
 // the thread's last pass) and its next write starts the WAL over.
+//
+// The same thread makes relaxed commits durable (Connection::BeginRelaxed): woken after
+// each, it fdatasyncs the WAL through a descriptor of its own, one sync for every commit
+// made meanwhile. The writer goes on appending while it does: on ext4 an fdatasync does not
+// hold the file's lock, and a commit appended during it is synced by the next pass.
 class Checkpointer {
  public:
   // soft_pages (4000 by default, ~16 MiB of WAL) wakes the thread; four times that, the
   // writer checkpoints.
-  Checkpointer(sqlite3* db, std::string name, int soft_pages)
-      : db_(db), name_(std::move(name)), soft_pages_(soft_pages), hard_pages_(soft_pages * 4) {
+  Checkpointer(sqlite3* db, std::string name, std::string wal_path, int soft_pages)
+      : db_(db),
+        name_(std::move(name)),
+        wal_path_(std::move(wal_path)),
+        soft_pages_(soft_pages),
+        hard_pages_(soft_pages * 4) {
     thread_ = std::thread([this] { Main(); });
   }
   ~Checkpointer() {
@@ -223,8 +271,18 @@ class Checkpointer {
       cv_.Signal();
     }
     thread_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     sqlite3_close_v2(db_);
   }
+
+  // On the writer's thread, after a commit that did not fsync the WAL.
+  void OnUnsyncedCommit() {
+    MutexLock lock(&mu_);
+    unsynced_ = true;
+    cv_.Signal();
+  }
+
+  int64_t background_syncs() const { return syncs_.load(std::memory_order_relaxed); }
 
   // sqlite3_wal_hook's callback, on the writer's thread after each commit.
   static int OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
@@ -242,34 +300,64 @@ class Checkpointer {
  private:
   void Main() {
     for (;;) {
+      bool sync = false, checkpoint = false;
       {
         MutexLock lock(&mu_);
-        while (!wanted_ && !stop_) cv_.Wait(&mu_);
-        if (stop_) return;
-        wanted_ = false;
+        while (!wanted_ && !unsynced_ && !stop_) cv_.Wait(&mu_);
+        sync = std::exchange(unsynced_, false);
+        checkpoint = std::exchange(wanted_, false);
+        // Stopping: the last relaxed commits are synced first (the writer is closing).
+        if (stop_ && !sync) return;
       }
-      const auto t0 = std::chrono::steady_clock::now();
-      int log_pages = 0, done_pages = 0;
-      const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log_pages,
-                                               &done_pages);
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        LTS_LOG(WARN, "{}: background WAL checkpoint failed: {}", name_, sqlite3_errmsg(db_));
-      } else {
-        LTS_LOG(DEBUG, "{}: WAL checkpoint: {} of {} pages in {} ms", name_, done_pages, log_pages,
-                ms);
+      if (sync) SyncWal();
+      if (checkpoint) Checkpoint();
+    }
+  }
+
+  void SyncWal() {
+    if (wal_fd_ < 0) {
+      wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0) {
+        LTS_LOG(ERROR, "{}: cannot open {} to sync it: {}", name_, wal_path_, std::strerror(errno));
+        return;
       }
+    }
+    if (::fdatasync(wal_fd_) != 0) {
+      LTS_LOG(ERROR,
+              "{}: fdatasync of {} failed ({}): the last claims and completions may not "
+              "be on disk",
+              name_, wal_path_, std::strerror(errno));
+      return;
+    }
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void Checkpoint() {
+    const auto t0 = std::chrono::steady_clock::now();
+    int log_pages = 0, done_pages = 0;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done_pages);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      LTS_LOG(WARN, "{}: background WAL checkpoint failed: {}", name_, sqlite3_errmsg(db_));
+    } else {
+      LTS_LOG(DEBUG, "{}: WAL checkpoint: {} of {} pages in {} ms", name_, done_pages, log_pages,
+              ms);
     }
   }
 
   sqlite3* const db_;  // The checkpointer's own connection.
   const std::string name_;
+  const std::string wal_path_;
   const int soft_pages_, hard_pages_;
+  int wal_fd_ = -1;  // Opened on the first sync (the thread's own).
+  std::atomic<int64_t> syncs_{0};
   Mutex mu_;
   CondVar cv_;
   bool wanted_ GUARDED_BY(mu_) = false;
+  bool unsynced_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
@@ -282,6 +370,9 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   const std::string& name() const override { return name_; }
+  int64_t background_syncs() const override {
+    return checkpointer_ ? checkpointer_->background_syncs() : 0;
+  }
 
   StatusOr<ConnectionLease> Acquire() override NO_THREAD_SAFETY_ANALYSIS {
     mu_.Lock();  // Released in Release().
@@ -350,11 +441,16 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
       sqlite3_close_v2(cdb);
       return s;
     }
-    checkpointer =
-        std::make_unique<Checkpointer>(cdb, name, std::max(1, options.wal_checkpoint_pages));
+    checkpointer = std::make_unique<Checkpointer>(cdb, name, options.path + "-wal",
+                                                  std::max(1, options.wal_checkpoint_pages));
     // Replaces SQLite's autocheckpoint (which is a WAL hook too).
     sqlite3_wal_hook(conn->db(), &Checkpointer::OnCommit, checkpointer.get());
+    if (options.sync_in_background) {
+      Checkpointer* cp = checkpointer.get();
+      conn->SetSync(options.synchronous_full, [cp] { cp->OnUnsyncedCommit(); });
+    }
   }
+  if (!checkpointer || !options.sync_in_background) conn->SetSync(options.synchronous_full, {});
   return std::unique_ptr<Database>(
       std::make_unique<SqliteDatabase>(std::move(conn), name, std::move(checkpointer)));
 }

@@ -22,6 +22,10 @@ struct SqliteOptions {
   // A file database checkpoints its WAL on a thread of its own once a commit leaves this
   // many pages in it (the writer never pays for a checkpoint; sqlite_database.cc).
   int wal_checkpoint_pages = 4000;
+  // Relaxed transactions (Connection::BeginRelaxed) commit without fsync and the same
+  // thread fdatasyncs the WAL after them (and after every commit when synchronous is
+  // NORMAL). False, or an in-memory database: BeginRelaxed() is Begin().
+  bool sync_in_background = true;
 };
 
 // Opens (creating if needed) the database. kUnavailable naming the path when it cannot.
