@@ -28,6 +28,7 @@ struct JobTrackerArgs {
   std::string misfire = "fire-once";
   int processor_threads = 4;
   std::string pg_schema;
+  std::string sqlite_sync = "relaxed-dispatch";
 };
 
 Status Resolve(const CLI::App& sub, JobTrackerArgs* a) {
@@ -106,6 +107,14 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
         }
         return v.size() <= 48 ? std::string() : std::string("at most 48 bytes");
       });
+  sub->add_option("--sqlite-sync", args->sqlite_sync,
+                  "SQLite store: relaxed-dispatch (submissions and other writes wait for their "
+                  "fsync; claims, completions and job log entries are fsynced by a background "
+                  "thread right after they commit: a power failure may lose the last few ms of "
+                  "them, and those jobs run again) or every-commit (each commit waits for its "
+                  "fsync; a slow disk then delays dispatch)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"relaxed-dispatch", "every-commit"}));
   sub->add_option("--processor-threads", args->processor_threads,
                   "Threads for submissions, completions and control requests")
       ->capture_default_str()
@@ -140,6 +149,7 @@ void AddJobTrackerCommand(CLI::App* app, CommandContext* ctx) {
     o.misfire_skip = args->misfire == "skip";
     o.processor_threads = args->processor_threads;
     o.store_options.pg_schema = args->pg_schema;
+    o.store_options.sqlite_relaxed_dispatch = args->sqlite_sync == "relaxed-dispatch";
     jobtracker::JobTracker tracker(o);
     s = tracker.Start();
     if (!s.ok()) {

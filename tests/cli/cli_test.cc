@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "admin/auth.h"
-
 #include "run_lts.h"
 #include "testing/temp_dir.h"
 
@@ -76,6 +75,14 @@ TEST(CliTest, JobTrackerRefusesADispatchWindowOutOfRangeNamingTheFlag) {
   EXPECT_NE(std::string::npos, r.err.find("--dispatch-ahead-ms")) << r.err;
   Result help = RunLts({"jobtracker", "--help"});
   EXPECT_NE(std::string::npos, help.out.find("--dispatch-ahead-ms")) << help.out;
+}
+
+TEST(CliTest, JobTrackerRefusesAnUnknownSqliteSyncNamingTheFlag) {
+  Result r = RunLts({"jobtracker", "--sqlite-sync", "never"});
+  EXPECT_EQ(2, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("--sqlite-sync")) << r.err;
+  Result help = RunLts({"jobtracker", "--help"});
+  EXPECT_NE(std::string::npos, help.out.find("every-commit")) << help.out;
 }
 
 TEST(CliTest, VersionPrintsTheVersion) {
