@@ -28,6 +28,7 @@
 //                  [--processor-threads N (JobTracker)]
 //                  [--prefetch P] [--only batched|lateness (profiling: one phase, embedded)]
 //                  [--lateness-log FILE (each trigger-time job: due ms, lateness ms)]
+//                  [--sqlite-every-commit (every SQLite commit waits for its fsync)]
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -154,6 +155,7 @@ struct Options {
   std::string lateness_log;   // Where to write each trigger-time job's due time and lateness.
   std::string only;  // Profiling: "batched" or "lateness": that phase of the embedded setup only.
   std::string pg;
+  bool every_commit = false;  // SQLite: every commit waits for its fsync (--sqlite-every-commit).
 };
 
 bool WaitDone(Recorder* r, int64_t target, double timeout_s) {
@@ -189,6 +191,7 @@ Figures RunOurs(const std::string& name, const std::string& store_url, const std
   jo.registry = registry;
   jo.store_url = store_url;
   jo.store_options.pg_schema = schema;
+  jo.store_options.sqlite_relaxed_dispatch = !o.every_commit;
   jo.log_every_run = false;
   jo.claim_batch = o.claim_batch;
   jo.processor_threads = o.processor_threads;
@@ -407,17 +410,20 @@ int main(int argc, char** argv) {
       o.processor_threads = std::atoi(argv[++i]);
     } else if (a == "--prefetch" && i + 1 < argc) {
       o.prefetch = std::atoi(argv[++i]);
+    } else if (a == "--sqlite-every-commit") {
+      o.every_commit = true;
     } else if (a == "--lateness-log" && i + 1 < argc) {
       o.lateness_log = argv[++i];
     } else if (a == "--only" && i + 1 < argc) {
       o.only = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
-                   "[--claim-batch C] [--processor-threads N] [--prefetch P]\n"
-                   "       [--only batched|lateness] [--lateness-log FILE]\n"
-                   "unknown argument: %s\n",
-                   a.c_str());
+      std::fprintf(
+          stderr,
+          "usage: bench_e2e [--quick] [--pg URL] [--jobs N] [--threads T] [--batch B] "
+          "[--claim-batch C] [--processor-threads N] [--prefetch P]\n"
+          "       [--only batched|lateness] [--lateness-log FILE] [--sqlite-every-commit]\n"
+          "unknown argument: %s\n",
+          a.c_str());
       return 2;
     }
   }
