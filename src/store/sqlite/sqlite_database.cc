@@ -250,8 +250,8 @@ class SqliteConnection final : public Connection {
 //
 // The same thread makes relaxed commits durable (Connection::BeginRelaxed): woken after
 // each, it fdatasyncs the WAL through a descriptor of its own, one sync for every commit
-// made meanwhile. The writer goes on appending while it does: on ext4 an fdatasync does not
-// hold the file's lock, and a commit appended during it is synced by the next pass.
+// made meanwhile. The writer goes on committing while it does (the sync takes no SQLite
+// lock); a commit appended during a sync is covered by the next one.
 class Checkpointer {
  public:
   // soft_pages (4000 by default, ~16 MiB of WAL) wakes the thread; four times that, the
