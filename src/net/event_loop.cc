@@ -5,14 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <utility>
 
 #include "base/check.h"
 #include "base/logging.h"
+#include "base/signals.h"
 #include "net/channel.h"
 #include "net/epoll_poller.h"
 #include "net/timer_queue.h"
@@ -42,11 +41,6 @@ int64_t MonotonicMicros() {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-void IgnoreSigPipe() {
-  static std::once_flag once;
-  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
 }
 
 EventLoop::EventLoop()

@@ -50,10 +50,6 @@ class TimerQueue;
 // SystemClock::MonotonicMicros() (steady_clock is CLOCK_MONOTONIC on Linux).
 int64_t MonotonicMicros();
 
-// Sets SIGPIPE to SIG_IGN for the process (once; EventLoop's constructor calls it).
-// Writes also pass MSG_NOSIGNAL, so a peer that has gone away yields EPIPE, not a signal.
-void IgnoreSigPipe();
-
 class EventLoop {
  public:
   using Functor = std::function<void()>;

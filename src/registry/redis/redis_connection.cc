@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <csignal>
 #include <cstring>
-#include <mutex>
+
+#include "base/signals.h"
 
 namespace lts::registry::redis {
 
@@ -14,8 +14,7 @@ Status Connection::Connect(int timeout_ms, bool command_timeout) {
   // hiredis writes with write(2): a server that closed the connection would raise SIGPIPE
   // and kill the process. The node's EventLoop ignores it too, but a process may use the
   // Redis registry before it has one (and `lts` tools and tests may have none).
-  static std::once_flag ignore_sigpipe;
-  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
+  IgnoreSigPipe();
   Close();
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   redisContext* context = redisConnectWithTimeout(host_.c_str(), port_, tv);
