@@ -445,12 +445,12 @@ StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& opti
                                                   std::max(1, options.wal_checkpoint_pages));
     // Replaces SQLite's autocheckpoint (which is a WAL hook too).
     sqlite3_wal_hook(conn->db(), &Checkpointer::OnCommit, checkpointer.get());
-    if (options.sync_in_background) {
-      Checkpointer* cp = checkpointer.get();
-      conn->SetSync(options.synchronous_full, [cp] { cp->OnUnsyncedCommit(); });
-    }
   }
-  if (!checkpointer || !options.sync_in_background) conn->SetSync(options.synchronous_full, {});
+  std::function<void()> on_unsynced_commit;  // None: relaxed transactions are durable.
+  if (checkpointer && options.sync_in_background) {
+    on_unsynced_commit = [cp = checkpointer.get()] { cp->OnUnsyncedCommit(); };
+  }
+  conn->SetSync(options.synchronous_full, std::move(on_unsynced_commit));
   return std::unique_ptr<Database>(
       std::make_unique<SqliteDatabase>(std::move(conn), name, std::move(checkpointer)));
 }
