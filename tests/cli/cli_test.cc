@@ -69,20 +69,23 @@ TEST(CliTest, AdminRefusesABadConfigNamingTheFileAndEntry) {
   EXPECT_NE(std::string::npos, standalone.err.find("admin.users[0].password")) << standalone.err;
 }
 
-TEST(CliTest, JobTrackerRefusesADispatchWindowOutOfRangeNamingTheFlag) {
-  Result r = RunLts({"jobtracker", "--dispatch-ahead-ms", "5000"});
+// `lts jobtracker <flag> <value>` is bad usage whose message names the flag, and
+// `lts jobtracker --help` mentions `in_help`.
+void ExpectJobTrackerRefusesNamingTheFlag(const std::string& flag, const std::string& value,
+                                          const std::string& in_help) {
+  Result r = RunLts({"jobtracker", flag, value});
   EXPECT_EQ(2, r.code);
-  EXPECT_NE(std::string::npos, r.err.find("--dispatch-ahead-ms")) << r.err;
+  EXPECT_NE(std::string::npos, r.err.find(flag)) << r.err;
   Result help = RunLts({"jobtracker", "--help"});
-  EXPECT_NE(std::string::npos, help.out.find("--dispatch-ahead-ms")) << help.out;
+  EXPECT_NE(std::string::npos, help.out.find(in_help)) << help.out;
+}
+
+TEST(CliTest, JobTrackerRefusesADispatchWindowOutOfRangeNamingTheFlag) {
+  ExpectJobTrackerRefusesNamingTheFlag("--dispatch-ahead-ms", "5000", "--dispatch-ahead-ms");
 }
 
 TEST(CliTest, JobTrackerRefusesAnUnknownSqliteSyncNamingTheFlag) {
-  Result r = RunLts({"jobtracker", "--sqlite-sync", "never"});
-  EXPECT_EQ(2, r.code);
-  EXPECT_NE(std::string::npos, r.err.find("--sqlite-sync")) << r.err;
-  Result help = RunLts({"jobtracker", "--help"});
-  EXPECT_NE(std::string::npos, help.out.find("every-commit")) << help.out;
+  ExpectJobTrackerRefusesNamingTheFlag("--sqlite-sync", "never", "every-commit");
 }
 
 TEST(CliTest, VersionPrintsTheVersion) {
